@@ -1,0 +1,154 @@
+"""The ``moodmoji`` command line.
+
+Exit status: 0 on success, 1 when the work failed (a bad model, an input that could not be
+analysed), 2 for a bad command line or config. Errors are one line on stderr, no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from bot.analyze import items_from_jsonl, items_from_texts, run_analyze
+from bot.config import Config, ConfigError, load_config
+from bot.logging_setup import configure_logging
+from inference.errors import InferenceError
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _version() -> str:
+    try:
+        return version("moodmoji")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="moodmoji",
+        description="Emoji reactions, mood tags and reply suggestions for chat messages.",
+    )
+    parser.add_argument("--version", action="version", version=f"moodmoji {_version()}")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="config file (default: ./config.yaml when present, else built-in defaults)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    analyze = commands.add_parser(
+        "analyze", help="analyse texts; one JSON object per input on stdout"
+    )
+    analyze.add_argument("texts", nargs="*", metavar="TEXT", help="texts to analyse")
+    analyze.add_argument(
+        "--jsonl",
+        metavar="FILE",
+        help="read JSON lines with a 'text' field from FILE ('-' for stdin)",
+    )
+    analyze.add_argument("--model", type=Path, help="model bundle directory")
+    analyze.add_argument("--top", type=int, default=5, help="labels per head (default 5)")
+
+    export = commands.add_parser(
+        "export", help="turn a Hugging Face checkpoint directory into a model bundle"
+    )
+    export.add_argument("src", type=Path, metavar="SRC", help="checkpoint directory")
+    export.add_argument("out", type=Path, metavar="OUT", help="bundle directory to write")
+    export.add_argument("--int8", action="store_true", help="dynamic int8 quantisation")
+    export.add_argument(
+        "--labels", help="comma-separated labels replacing generic LABEL_n names"
+    )
+    export.add_argument(
+        "--threshold", type=float, help="threshold of multi-label heads (default 0.3)"
+    )
+    export.add_argument("--max-length", type=int, help="longest token sequence")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line and returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+    except ConfigError as err:
+        print(f"moodmoji: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_logging(config.logging.level, config.logging.format)
+    try:
+        if args.command == "analyze":
+            return _analyze(args, config)
+        if args.command == "export":
+            return _export(args)
+    except InferenceError as err:
+        print(f"moodmoji: error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+    raise AssertionError(f"unhandled command {args.command}")  # argparse enforces the choices
+
+
+def _analyze(args: argparse.Namespace, config: Config) -> int:
+    from inference.default_model import resolve_model_dir
+    from inference.engine import Engine
+
+    if args.top < 1:
+        print("moodmoji: error: --top must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jsonl and args.texts:
+        print("moodmoji: error: give TEXT arguments or --jsonl, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if not args.jsonl and not args.texts:
+        print("moodmoji: error: nothing to analyse (give TEXT or --jsonl FILE)", file=sys.stderr)
+        return EXIT_USAGE
+    model_dir = resolve_model_dir(args.model or config.model.path)
+    settings = config.engine_settings()
+    engine = Engine.from_path(model_dir, settings)
+    batch_size = settings.batch.max_batch_size
+    if not args.jsonl:
+        items = items_from_texts(args.texts)
+        failures = run_analyze(engine, items, sys.stdout, batch_size=batch_size, top_k=args.top)
+    elif args.jsonl == "-":
+        items = items_from_jsonl(sys.stdin)
+        failures = run_analyze(engine, items, sys.stdout, batch_size=batch_size, top_k=args.top)
+    else:
+        path = Path(args.jsonl)
+        try:
+            stream = path.open(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            print(f"moodmoji: error: {path}: {exc.strerror}", file=sys.stderr)
+            return EXIT_FAILED
+        with stream:
+            failures = run_analyze(
+                engine, items_from_jsonl(stream), sys.stdout, batch_size=batch_size, top_k=args.top
+            )
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from inference.export import export_checkpoint
+
+    labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
+    report = export_checkpoint(
+        args.src,
+        args.out,
+        int8=args.int8,
+        labels=labels,
+        threshold=args.threshold,
+        max_length=args.max_length,
+    )
+    print(report.summary())
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

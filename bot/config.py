@@ -1,0 +1,484 @@
+"""The moodmoji configuration file: models, loading, ``${NAME}`` substitution and errors.
+
+The configuration is read and validated once, at start-up, by :func:`load_config`. Every problem
+(unknown key, wrong type, value out of range, missing environment variable, unreadable or invalid
+YAML) is raised as one :class:`ConfigError` whose ``str()`` is the single line to show the user.
+
+Secrets never live in the file: a string value may reference the environment as ``${NAME}`` or
+``${NAME:-default}``, and ``$${`` stands for a literal ``${``. References are expanded anywhere in
+the YAML tree before validation.
+
+Adding a section later: subclass :class:`ConfigSection`, then add a field of that type (with
+``default_factory``) to :class:`Config` and document it in the repository's ``config.yaml``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Hashable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+
+from inference.settings import (
+    BatchSettings,
+    EngineSettings,
+    GraphOptimization,
+    HygieneSettings,
+    SessionSettings,
+)
+
+__all__ = [
+    "DEFAULT_CONFIG_PATH",
+    "Config",
+    "ConfigError",
+    "ConfigSection",
+    "InferenceSection",
+    "LoggingSection",
+    "ModelSection",
+    "load_config",
+]
+
+DEFAULT_CONFIG_PATH = Path("config.yaml")
+"""Where :func:`load_config` looks when no path is given (relative to the working directory)."""
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+LogFormat = Literal["text", "json"]
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+# --------------------------------------------------------------------------------------------
+
+
+class ConfigError(Exception):
+    """The configuration could not be loaded; ``str()`` is the one line to print.
+
+    The line reads ``config error: <key>: <problem>`` followed by ``(N more)`` when other
+    problems were found too. It never contains a value taken from the environment.
+
+    Attributes:
+        key: Dotted path of the offending setting (``inference.max_batch_size``, list items as
+            ``inference.providers[0]``), or the file's path for file-level problems.
+        problem: What is wrong, without the ``config error:`` prefix.
+        more: How many further problems were found and not reported.
+
+    """
+
+    def __init__(self, key: str, problem: str, *, more: int = 0) -> None:
+        self.key = key
+        self.problem = problem
+        self.more = more
+        suffix = f" ({more} more)" if more else ""
+        super().__init__(f"config error: {key}: {problem}{suffix}")
+
+
+# --------------------------------------------------------------------------------------------
+# Models
+# --------------------------------------------------------------------------------------------
+
+
+def _reject_bool(kind: str) -> BeforeValidator:
+    """Refuse YAML booleans (``yes``, ``true``) where a number is expected.
+
+    Pydantic's lax mode would read ``true`` as 1; a config file should say what it means.
+    """
+
+    def check(value: object) -> object:
+        if isinstance(value, bool):
+            raise PydanticCustomError(
+                f"{kind}_type", f"Input should be a valid {kind}, not true/false"
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+def _upper(value: object) -> object:
+    """Accept log levels in any case (``info`` -> ``INFO``)."""
+    return value.upper() if isinstance(value, str) else value
+
+
+def _blank_to_none(value: object) -> object:
+    """Read an empty ``model.path`` (say from ``${MOODMOJI_MODEL:-}``) as null."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _check_provider(value: object) -> object:
+    """Refuse strings that cannot be an ONNX Runtime execution provider name."""
+    if isinstance(value, str) and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*ExecutionProvider", value):
+        raise PydanticCustomError(
+            "provider_name",
+            "Input should be an ONNX Runtime provider name such as CPUExecutionProvider",
+        )
+    return value
+
+
+def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse an empty provider list (checked only once every item is valid)."""
+    if not value:
+        raise PydanticCustomError("too_short", "Input should be a list of at least 1 provider")
+    return value
+
+
+_Int = Annotated[int, _reject_bool("integer")]
+_Float = Annotated[float, _reject_bool("number")]
+_Provider = Annotated[str, BeforeValidator(_check_provider)]
+
+_DEFAULT_SESSION = SessionSettings()
+_DEFAULT_HYGIENE = HygieneSettings()
+_DEFAULT_BATCH = BatchSettings()
+
+
+class ConfigSection(BaseModel):
+    """Base of every config section: frozen, unknown keys refused, inputs kept out of errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+class ModelSection(ConfigSection):
+    """Which model bundle to load.
+
+    Attributes:
+        path: A bundle directory (``model.onnx``, ``tokenizer.json``, manifest). ``~`` is expanded
+            and a relative path is taken relative to the config file's directory. ``None`` (or an
+            empty string) selects the embedded default model shipped with the package.
+
+    """
+
+    path: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+
+
+class InferenceSection(ConfigSection):
+    """ONNX Runtime sessions, text hygiene and micro-batching.
+
+    Defaults equal those of :mod:`inference.settings`.
+
+    Attributes:
+        intra_op_threads: Threads inside one operator; 0 lets ONNX Runtime decide.
+        inter_op_threads: Threads across independent operators; 0 lets ONNX Runtime decide.
+        providers: Execution providers in order of preference; unavailable ones are skipped.
+        graph_optimization: ONNX Runtime graph optimisation level.
+        max_batch_size: Most texts in one model run (1..1024).
+        max_wait_ms: Longest wait, in milliseconds, of a batch's first text for company (0..1000).
+        max_chars: Texts are cut to this many characters before tokenization.
+        max_combining_run: Longest run of combining marks kept on one character.
+
+    """
+
+    intra_op_threads: _Int = Field(default=_DEFAULT_SESSION.intra_op_threads, ge=0)
+    inter_op_threads: _Int = Field(default=_DEFAULT_SESSION.inter_op_threads, ge=0)
+    providers: Annotated[tuple[_Provider, ...], AfterValidator(_non_empty)] = (
+        _DEFAULT_SESSION.providers
+    )
+    graph_optimization: GraphOptimization = _DEFAULT_SESSION.graph_optimization
+    max_batch_size: _Int = Field(default=_DEFAULT_BATCH.max_batch_size, ge=1, le=1024)
+    max_wait_ms: _Float = Field(
+        default=_DEFAULT_BATCH.max_wait_ms, ge=0, le=1000, allow_inf_nan=False
+    )
+    max_chars: _Int = Field(default=_DEFAULT_HYGIENE.max_chars, gt=0)
+    max_combining_run: _Int = Field(default=_DEFAULT_HYGIENE.max_combining_run, ge=0)
+
+
+class LoggingSection(ConfigSection):
+    """Log output.
+
+    Attributes:
+        level: Least severe level written (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``; any case).
+        format: ``text`` for one human-readable line per record, ``json`` for one JSON object.
+
+    """
+
+    level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    format: LogFormat = "text"
+
+
+class Config(ConfigSection):
+    """The whole configuration; ``Config()`` is the built-in defaults.
+
+    A section left empty in the file (``logging:`` with every line commented out) takes its
+    defaults.
+
+    Attributes:
+        model: Which model bundle to load.
+        inference: ONNX Runtime, text hygiene and batching settings.
+        logging: Log level and format.
+
+    """
+
+    model: ModelSection = Field(default_factory=ModelSection)
+    inference: InferenceSection = Field(default_factory=InferenceSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)
+
+    def engine_settings(self) -> EngineSettings:
+        """Map the ``inference`` section onto the inference core's frozen settings.
+
+        Returns:
+            The settings an engine is built with (the bundle path comes from ``model.path``).
+
+        """
+        inf = self.inference
+        return EngineSettings(
+            session=SessionSettings(
+                intra_op_threads=inf.intra_op_threads,
+                inter_op_threads=inf.inter_op_threads,
+                providers=tuple(inf.providers),
+                graph_optimization=inf.graph_optimization,
+            ),
+            hygiene=HygieneSettings(
+                max_chars=inf.max_chars,
+                max_combining_run=inf.max_combining_run,
+            ),
+            batch=BatchSettings(
+                max_batch_size=inf.max_batch_size,
+                max_wait_ms=inf.max_wait_ms,
+            ),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+# --------------------------------------------------------------------------------------------
+
+
+def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, expand and validate the configuration file.
+
+    Args:
+        path: The YAML file. ``None`` reads ``./config.yaml`` when it exists and otherwise returns
+            the built-in defaults; an explicit path must exist. An empty file means defaults.
+        environ: Where ``${NAME}`` references are looked up; ``os.environ`` when ``None``.
+
+    Returns:
+        The validated, frozen configuration.
+
+    Raises:
+        ConfigError: The file is missing (explicit path), unreadable, not YAML, not a mapping at
+            the top, references an unset variable, or fails validation. Only the first problem
+            is described; the count of the others is appended.
+
+    """
+    if path is None:
+        if not DEFAULT_CONFIG_PATH.is_file():
+            return Config()
+        path = DEFAULT_CONFIG_PATH
+    env: Mapping[str, str] = os.environ if environ is None else environ
+
+    data = _read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(
+            str(path), f"top level should be a mapping of sections, not {_yaml_kind(data)}"
+        )
+
+    problems: list[tuple[str, str]] = []
+    expanded = _expand(data, (), env, problems)
+    if problems:
+        key, problem = problems[0]
+        raise ConfigError(key, problem, more=len(problems) - 1)
+    assert isinstance(expanded, dict)
+    _drop_empty_sections(expanded)
+
+    try:
+        config = Config.model_validate(expanded)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        key, problem = _describe(errors[0])
+        raise ConfigError(key, problem, more=len(errors) - 1) from None
+    return _resolve_model_path(config, path)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses duplicate and non-string keys instead of guessing."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Hashable, Any]:
+    seen: set[str] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor` may be overridden
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if not isinstance(key, str):
+            raise _YamlKeyError(f"keys should be names, not {_yaml_kind(key)} (line {line})")
+        if key in seen:
+            raise _YamlKeyError(f"duplicate key {key!r} (line {line})")
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+class _YamlKeyError(Exception):
+    """Raised inside the YAML loader; turned into a file-level :class:`ConfigError`."""
+
+
+def _read_yaml(path: Path) -> object:
+    """Parse ``path`` as YAML, turning every failure into a ConfigError naming the file."""
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(name, "file not found") from None
+    except IsADirectoryError:
+        raise ConfigError(name, "is a directory, not a file") from None
+    except UnicodeDecodeError:
+        raise ConfigError(name, "not valid UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(name, f"cannot read ({exc.strerror or type(exc).__name__})") from None
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)
+    except _YamlKeyError as exc:
+        raise ConfigError(name, str(exc)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        what = f": {exc.problem}" if exc.problem else ""
+        raise ConfigError(name, f"not valid YAML{where}{what}") from None
+    except yaml.YAMLError:
+        raise ConfigError(name, "not valid YAML") from None
+
+
+def _yaml_kind(value: object) -> str:
+    """Name a parsed YAML value's kind the way a config author thinks of it."""
+    if value is None:
+        return "null"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return f"a {type(value).__name__}"
+
+
+# ``$${`` (escape), a ``${...}`` reference, or an unterminated ``${``.
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}|\$\{")
+_NAME_DEFAULT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?::-(.*))?", re.DOTALL)
+
+
+def _expand(
+    value: object,
+    loc: tuple[str | int, ...],
+    env: Mapping[str, str],
+    problems: list[tuple[str, str]],
+) -> object:
+    """Return ``value`` with ``${...}`` expanded in every string, recording problems by key."""
+    if isinstance(value, dict):
+        return {k: _expand(v, (*loc, k), env, problems) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, (*loc, i), env, problems) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        try:
+            return _expand_string(value, env)
+        except ValueError as exc:
+            problems.append((_dotted(loc), str(exc)))
+    return value
+
+
+def _expand_string(text: str, env: Mapping[str, str]) -> str:
+    """Expand the references in one string; ValueError names the problem, never a value."""
+
+    def replace(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if token == "$${":
+            return "${"
+        body = match.group(1)
+        if body is None:
+            raise ValueError("unterminated ${ (write $${ for a literal ${)")
+        ref = _NAME_DEFAULT.fullmatch(body)
+        if ref is None:
+            raise ValueError("${...} should hold a variable name, optionally followed by :-default")
+        name, default = ref.group(1), ref.group(2)
+        if default is not None and "${" in default:
+            raise ValueError(f"nested reference in the default of ${{{name}}} is not supported")
+        found = env.get(name)
+        if default is not None:
+            return found if found else default  # like the shell: unset or empty -> default
+        if found is None:
+            raise ValueError(f"environment variable {name} is not set")
+        return found
+
+    return _REFERENCE.sub(replace, text)
+
+
+def _drop_empty_sections(data: dict[Any, Any]) -> None:
+    """Let ``section:`` with nothing under it (YAML null) mean the section's defaults."""
+    for name in Config.model_fields:
+        if name in data and data[name] is None:
+            del data[name]
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    """``("inference", "providers", 0)`` -> ``inference.providers[0]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "<top level>"
+
+
+_MESSAGES = {
+    "model_type": "Input should be a mapping of settings",
+    "dict_type": "Input should be a mapping of settings",
+    "tuple_type": "Input should be a list",
+    "list_type": "Input should be a list",
+    "finite_number": "Input should be a finite number",
+}
+
+
+def _describe(error: Mapping[str, Any]) -> tuple[str, str]:
+    """Turn one pydantic error into (dotted key, one-line problem) without echoing the input."""
+    loc: tuple[str | int, ...] = tuple(error["loc"])
+    kind = str(error["type"])
+    if kind == "extra_forbidden":
+        return _dotted(loc), _unknown_key(loc)
+    message = _MESSAGES.get(kind, str(error["msg"]))
+    return _dotted(loc), " ".join(message.split())
+
+
+def _unknown_key(loc: tuple[str | int, ...]) -> str:
+    """Describe an unknown key, suggesting the closest known one."""
+    known = _fields_at(loc[:-1])
+    wrong = str(loc[-1])
+    close = difflib.get_close_matches(wrong, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key, did you mean {close[0]}?"
+    if known:
+        return f"unknown key (known keys: {', '.join(known)})"
+    return "unknown key"
+
+
+def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
+    """Return the field names of the section reached by following ``loc`` from Config."""
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = field.annotation if field is not None else None
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return []
+        model = annotation
+    return list(model.model_fields)
+
+
+def _resolve_model_path(config: Config, config_path: Path) -> Config:
+    """Expand ``~`` in ``model.path`` and anchor a relative one at the config file's directory."""
+    raw = config.model.path
+    if raw is None:
+        return config
+    bundle = Path(raw).expanduser()
+    if not bundle.is_absolute():
+        bundle = config_path.resolve().parent / bundle
+    model = config.model.model_copy(update={"path": str(bundle)})
+    return config.model_copy(update={"model": model})

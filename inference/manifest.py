@@ -1,0 +1,202 @@
+"""The manifest of a model bundle (``manifest.json``) and its validation.
+
+A bundle is a directory holding ``model.onnx``, ``tokenizer.json`` and ``manifest.json``. The
+manifest declares the graph inputs the model expects, the longest sequence it takes, and one
+entry per head: which graph output it reads, how scores are made from it, its labels, and
+optional label -> emoji and label -> mood maps. Provenance and measured metrics ride along so a
+bundle can always say where it came from.
+
+Example::
+
+    {
+      "format_version": 1,
+      "name": "tiny-emotion",
+      "inputs": ["input_ids", "attention_mask"],
+      "max_length": 128,
+      "heads": [
+        {"name": "emotion", "output": "logits", "kind": "softmax",
+         "labels": ["sadness", "joy"], "mood": {"sadness": "sadness", "joy": "joy"}},
+        {"name": "goemotions", "output": "ge_logits", "kind": "sigmoid",
+         "labels": ["admiration", "anger"], "thresholds": [0.3, 0.25]},
+        {"name": "embedding", "output": "embedding", "kind": "embedding"}
+      ],
+      "provenance": {"source": "...", "licence": "Apache-2.0"},
+      "metrics": {"emotion": {"accuracy": 0.93}}
+    }
+
+Graph outputs of classifier heads are logits; the engine applies softmax or sigmoid. Embedding
+heads are L2-normalised by the engine.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from inference.errors import BundleError
+
+MANIFEST_FILE = "manifest.json"
+MODEL_FILE = "model.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+FORMAT_VERSION = 1
+KNOWN_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class HeadKind(StrEnum):
+    """How a head's graph output becomes scores."""
+
+    SOFTMAX = "softmax"
+    SIGMOID = "sigmoid"
+    EMBEDDING = "embedding"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HeadSpec(_Frozen):
+    """One head of a bundle.
+
+    Attributes:
+        name: Name the engine reports results under (unique in the bundle).
+        output: Name of the graph output this head reads.
+        kind: ``softmax`` (single-label), ``sigmoid`` (multi-label with per-label thresholds)
+            or ``embedding`` (a sentence vector).
+        labels: Class labels in output order (empty for embeddings).
+        thresholds: Per-label decision thresholds for sigmoid heads, aligned with ``labels``.
+        emoji: Optional label -> emoji character map.
+        mood: Optional label -> coarse mood map.
+    """
+
+    name: str = Field(min_length=1)
+    output: str = Field(min_length=1)
+    kind: HeadKind
+    labels: tuple[str, ...] = ()
+    thresholds: tuple[float, ...] | None = None
+    emoji: dict[str, str] = Field(default_factory=dict)
+    mood: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> HeadSpec:
+        if self.kind is HeadKind.EMBEDDING:
+            if self.labels or self.thresholds or self.emoji or self.mood:
+                raise ValueError(f"head {self.name!r}: an embedding head has no labels or maps")
+            return self
+        if not self.labels:
+            raise ValueError(f"head {self.name!r}: a {self.kind} head needs labels")
+        if len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"head {self.name!r}: labels are not unique")
+        if self.kind is HeadKind.SIGMOID:
+            if self.thresholds is None or len(self.thresholds) != len(self.labels):
+                raise ValueError(
+                    f"head {self.name!r}: a sigmoid head needs one threshold per label "
+                    f"({len(self.labels)})"
+                )
+            if any(not 0.0 < t < 1.0 for t in self.thresholds):
+                raise ValueError(f"head {self.name!r}: thresholds must lie between 0 and 1")
+        elif self.thresholds is not None:
+            raise ValueError(f"head {self.name!r}: only sigmoid heads take thresholds")
+        for map_name, mapping in (("emoji", self.emoji), ("mood", self.mood)):
+            unknown = sorted(set(mapping) - set(self.labels))
+            if unknown:
+                raise ValueError(
+                    f"head {self.name!r}: {map_name} map names unknown labels {unknown[:3]}"
+                )
+        return self
+
+
+class Manifest(_Frozen):
+    """The validated content of ``manifest.json``.
+
+    Attributes:
+        format_version: Bundle format version (currently 1).
+        name: Short human name of the model.
+        inputs: Graph inputs the tokenizer must feed, in any order.
+        max_length: Longest token sequence the model takes; longer inputs are truncated.
+        heads: The heads, in the order they are reported.
+        provenance: Where the weights came from (source checkpoint, data, licence, tool).
+        metrics: Measured metrics, free-form per task.
+    """
+
+    format_version: int = FORMAT_VERSION
+    name: str = Field(min_length=1)
+    inputs: tuple[str, ...]
+    max_length: int = Field(gt=1, le=8192)
+    heads: tuple[HeadSpec, ...] = Field(min_length=1)
+    provenance: dict[str, Any] = Field(default_factory=dict)
+    metrics: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> Manifest:
+        if self.format_version != FORMAT_VERSION:
+            raise ValueError(
+                f"format_version {self.format_version} is not supported (expected "
+                f"{FORMAT_VERSION})"
+            )
+        unknown = sorted(set(self.inputs) - set(KNOWN_INPUTS))
+        if unknown:
+            raise ValueError(f"inputs: unknown input names {unknown}; known: {list(KNOWN_INPUTS)}")
+        if "input_ids" not in self.inputs:
+            raise ValueError("inputs: input_ids is required")
+        names = [h.name for h in self.heads]
+        if len(set(names)) != len(names):
+            raise ValueError("heads: head names are not unique")
+        return self
+
+    def head(self, name: str) -> HeadSpec:
+        """Returns the head called ``name``.
+
+        Raises:
+            KeyError: No head has that name.
+        """
+        for spec in self.heads:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+    def to_json(self) -> str:
+        """Serialises the manifest as pretty, UTF-8 friendly JSON."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+
+    def write(self, directory: Path) -> Path:
+        """Writes ``manifest.json`` into ``directory`` and returns its path."""
+        path = directory / MANIFEST_FILE
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Reads and validates a manifest file.
+
+    Args:
+        path: Path of ``manifest.json``.
+
+    Returns:
+        The validated manifest.
+
+    Raises:
+        BundleError: The file is missing, not JSON, or fails validation (the message names the
+            file and the first problem).
+    """
+    if not path.is_file():
+        raise BundleError(path, "manifest file is missing")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(path, f"not a readable JSON file ({exc})") from None
+    try:
+        return Manifest.model_validate(raw)
+    except ValidationError as exc:
+        raise BundleError(path, _first_problem(exc)) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors()[0]
+    where = ".".join(str(part) for part in err["loc"])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    extra = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where + ': ' if where else ''}{message}{extra}"
