@@ -24,6 +24,7 @@ class InputItem:
         line: 1-based line number (or argument position).
         text: The text to analyse, when the input was readable.
         error: Why the input was rejected, otherwise.
+
     """
 
     line: int
@@ -68,9 +69,7 @@ def prediction_json(text: str, prediction: Prediction, top_k: int) -> dict[str, 
     for name, result in prediction.heads.items():
         if result.kind is HeadKind.EMBEDDING:
             continue
-        heads[name] = [
-            {"label": s.label, "score": round(s.score, 6)} for s in result.top(top_k)
-        ]
+        heads[name] = [{"label": s.label, "score": round(s.score, 6)} for s in result.top(top_k)]
     return {"text": text, "heads": heads}
 
 
@@ -86,6 +85,7 @@ def run_analyze(
 
     Returns:
         The number of items that could not be analysed (reported as error objects).
+
     """
     failures = 0
     iterator = iter(items)

@@ -65,9 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("src", type=Path, metavar="SRC", help="checkpoint directory")
     export.add_argument("out", type=Path, metavar="OUT", help="bundle directory to write")
     export.add_argument("--int8", action="store_true", help="dynamic int8 quantisation")
-    export.add_argument(
-        "--labels", help="comma-separated labels replacing generic LABEL_n names"
-    )
+    export.add_argument("--labels", help="comma-separated labels replacing generic LABEL_n names")
     export.add_argument(
         "--threshold", type=float, help="threshold of multi-label heads (default 0.3)"
     )

@@ -38,6 +38,7 @@ class ModelBundle:
         manifest: The validated manifest.
         session: The ONNX Runtime session of ``model.onnx``.
         encoder: The tokenizer wrapper producing the inputs the graph declares.
+
     """
 
     path: Path
@@ -62,6 +63,7 @@ class ModelBundle:
 
         Raises:
             BundleError: Anything is missing or inconsistent; the message names the file.
+
         """
         directory = Path(path)
         if not directory.is_dir():
@@ -92,6 +94,7 @@ class ModelBundle:
 
         Raises:
             BundleError: An output is not (batch, width) or its width differs from the labels.
+
         """
         model_path = self.path / MODEL_FILE
         batch = self.encoder.encode(list(_PROBE_TEXTS))

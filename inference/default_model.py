@@ -21,6 +21,7 @@ def resolve_model_dir(path: Path | str | None) -> Path:
 
     Raises:
         BundleError: ``path`` is ``None`` and this build carries no default model.
+
     """
     if path is not None:
         return Path(path)

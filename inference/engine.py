@@ -31,6 +31,7 @@ class Engine:
     Args:
         bundle: A loaded bundle (see :meth:`ModelBundle.load`).
         hygiene: Text clean-up limits.
+
     """
 
     def __init__(self, bundle: ModelBundle, hygiene: HygieneSettings | None = None) -> None:
@@ -46,6 +47,7 @@ class Engine:
 
         Raises:
             BundleError: The bundle is missing or invalid (the message names the file).
+
         """
         settings = settings or EngineSettings()
         return cls(ModelBundle.load(path, settings.session), settings.hygiene)
@@ -69,6 +71,7 @@ class Engine:
 
         Returns:
             One prediction per text, in order.
+
         """
         if not texts:
             return []
@@ -110,10 +113,7 @@ def _head_results(head: HeadSpec, values: FloatArray) -> list[HeadResult]:
         vectors = values / np.maximum(norms, 1e-12)
         vectors.setflags(write=False)
         return [HeadResult(head=head.name, kind=head.kind, embedding=v) for v in vectors]
-    if head.kind is HeadKind.SOFTMAX:
-        probs = softmax(values)
-    else:
-        probs = sigmoid(values)
+    probs = softmax(values) if head.kind is HeadKind.SOFTMAX else sigmoid(values)
     order = np.argsort(-probs, axis=1, kind="stable")
     thresholds = np.asarray(head.thresholds or (), dtype=np.float32)
     results = []

@@ -17,6 +17,7 @@ class BundleError(InferenceError):
     Attributes:
         path: The file (or directory) the problem was found in.
         problem: What is wrong with it.
+
     """
 
     def __init__(self, path: Path | str, problem: str) -> None:

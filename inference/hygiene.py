@@ -21,7 +21,10 @@ _SPACES = re.compile(r"[\t\n\v\f\r\u2028\u2029 ]+")
 _RAW_SLACK = 4
 
 
-def clean_text(text: str, settings: HygieneSettings = HygieneSettings()) -> str:
+_DEFAULT = HygieneSettings()
+
+
+def clean_text(text: str, settings: HygieneSettings = _DEFAULT) -> str:
     """Returns ``text`` cleaned for tokenization.
 
     Steps: cut absurdly long input, NFC-normalise, drop control characters, lone surrogates and
@@ -35,6 +38,7 @@ def clean_text(text: str, settings: HygieneSettings = HygieneSettings()) -> str:
 
     Returns:
         The cleaned text, possibly empty.
+
     """
     if not isinstance(text, str):  # defensive: adapters may hand over None or bytes by mistake
         text = "" if text is None else str(text)

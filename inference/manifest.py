@@ -70,6 +70,7 @@ class HeadSpec(_Frozen):
         thresholds: Per-label decision thresholds for sigmoid heads, aligned with ``labels``.
         emoji: Optional label -> emoji character map.
         mood: Optional label -> coarse mood map.
+
     """
 
     name: str = Field(min_length=1)
@@ -120,6 +121,7 @@ class Manifest(_Frozen):
         heads: The heads, in the order they are reported.
         provenance: Where the weights came from (source checkpoint, data, licence, tool).
         metrics: Measured metrics, free-form per task.
+
     """
 
     format_version: int = FORMAT_VERSION
@@ -134,8 +136,7 @@ class Manifest(_Frozen):
     def _check(self) -> Manifest:
         if self.format_version != FORMAT_VERSION:
             raise ValueError(
-                f"format_version {self.format_version} is not supported (expected "
-                f"{FORMAT_VERSION})"
+                f"format_version {self.format_version} is not supported (expected {FORMAT_VERSION})"
             )
         unknown = sorted(set(self.inputs) - set(KNOWN_INPUTS))
         if unknown:
@@ -152,6 +153,7 @@ class Manifest(_Frozen):
 
         Raises:
             KeyError: No head has that name.
+
         """
         for spec in self.heads:
             if spec.name == name:
@@ -181,6 +183,7 @@ def read_manifest(path: Path) -> Manifest:
     Raises:
         BundleError: The file is missing, not JSON, or fails validation (the message names the
             file and the first problem).
+
     """
     if not path.is_file():
         raise BundleError(path, "manifest file is missing")

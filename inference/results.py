@@ -1,4 +1,4 @@
-"""Typed results of the engine: one :class:`Prediction` per text, one :class:`HeadResult` per head."""
+"""Typed results of the engine: a :class:`Prediction` per text, a :class:`HeadResult` per head."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class HeadResult:
         predicted: Labels the head decides for: the top label of a softmax head, the labels at or
             over their thresholds for a sigmoid head (possibly none).
         embedding: The L2-normalised sentence vector of an embedding head, read-only.
+
     """
 
     head: str
@@ -47,6 +48,7 @@ class HeadResult:
 
         Raises:
             KeyError: The head has no such label.
+
         """
         for item in self.scores:
             if item.label == label:
@@ -62,6 +64,7 @@ class Prediction:
         heads: Head name -> result, in manifest order.
         tokens: Tokens the model saw, special tokens included.
         truncated: Whether the text was cut at the model's ``max_length``.
+
     """
 
     heads: Mapping[str, HeadResult]

@@ -60,6 +60,7 @@ def create_session(model_path: Path, settings: SessionSettings) -> ort.Inference
 
     Raises:
         BundleError: The file is missing or ONNX Runtime cannot load it.
+
     """
     if not model_path.is_file():
         raise BundleError(model_path, "model file is missing")

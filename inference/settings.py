@@ -20,6 +20,7 @@ class SessionSettings:
         inter_op_threads: Threads across independent operators; 0 lets ORT choose.
         providers: Execution providers in order of preference; unavailable ones are skipped.
         graph_optimization: ORT graph optimisation level.
+
     """
 
     intra_op_threads: int = 0
@@ -35,6 +36,7 @@ class HygieneSettings:
     Attributes:
         max_chars: Texts are cut to this many characters (after normalisation).
         max_combining_run: Longest run of combining marks kept on one base character.
+
     """
 
     max_chars: int = 2000
@@ -48,6 +50,7 @@ class BatchSettings:
     Attributes:
         max_batch_size: Most texts in one ORT run.
         max_wait_ms: Longest time the first request of a batch waits for company.
+
     """
 
     max_batch_size: int = 32

@@ -26,6 +26,7 @@ class EncodedBatch:
         arrays: Graph input name -> int64 array of shape (batch, longest sequence).
         lengths: Real (unpadded) token count per text, special tokens included.
         truncated: Whether each text was cut at ``max_length``.
+
     """
 
     arrays: dict[str, npt.NDArray[np.int64]]
@@ -43,6 +44,7 @@ class TextEncoder:
         tokenizer: A ready ``tokenizers.Tokenizer``; its truncation and padding are reset here.
         max_length: Longest sequence, special tokens included.
         input_names: Input names the graph declares.
+
     """
 
     def __init__(self, tokenizer: Tokenizer, max_length: int, input_names: Sequence[str]) -> None:
@@ -59,6 +61,7 @@ class TextEncoder:
 
         Raises:
             BundleError: The file is missing or not a tokenizer the library can read.
+
         """
         if not path.is_file():
             raise BundleError(path, "tokenizer file is missing")
@@ -76,6 +79,7 @@ class TextEncoder:
 
         Returns:
             The padded input arrays, real lengths and truncation flags.
+
         """
         encodings = self._tokenizer.encode_batch(list(texts))
         lengths = tuple(len(e.ids) for e in encodings)

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PLATFORM = {"discord", "telegram", "aiohttp", "fastapi", "starlette", "httpx", "flask", "websockets"}
+PLATFORM = {
+    "discord",
+    "telegram",
+    "aiohttp",
+    "fastapi",
+    "starlette",
+    "httpx",
+    "flask",
+    "websockets",
+}
 FORBIDDEN = {
     "inference": PLATFORM | {"bot", "adapters"},
     "adapters": {"onnxruntime", "tokenizers", "inference", "torch", "transformers", "onnx"},
@@ -61,5 +70,8 @@ def test_the_walker_sees_every_import_form() -> None:
         "from . import sibling\n"
     )
     assert [m for _, m in imported_modules(source)] == [
-        "onnxruntime", "tokenizers", "discord", "telegram"
+        "onnxruntime",
+        "tokenizers",
+        "discord",
+        "telegram",
     ]

@@ -94,7 +94,9 @@ def test_analyze_jsonl_from_stdin_in_batches(tmp_path: Path, tiny_bundle: Path) 
     config.write_text("inference:\n  max_batch_size: 3\n", encoding="utf-8")
     texts = [f"message {i} {'happy' if i % 2 else 'sad'}" for i in range(10)]
     stdin = "".join(json.dumps({"text": t}) + "\n" for t in texts)
-    result = moodmoji("analyze", "--model", str(tiny_bundle), "--jsonl", "-", cwd=tmp_path, stdin=stdin)
+    result = moodmoji(
+        "analyze", "--model", str(tiny_bundle), "--jsonl", "-", cwd=tmp_path, stdin=stdin
+    )
     assert result.returncode == 0, result.stderr
     out = lines(result.stdout)
     assert [o["text"] for o in out] == texts
@@ -160,6 +162,10 @@ def test_config_file_missing_names_the_file(tmp_path: Path) -> None:
 
 
 def test_secret_from_environment(tmp_path: Path, tiny_bundle: Path) -> None:
-    (tmp_path / "config.yaml").write_text("model:\n  path: ${MOODMOJI_TEST_MODEL}\n", encoding="utf-8")
-    result = moodmoji("analyze", "happy", cwd=tmp_path, env={"MOODMOJI_TEST_MODEL": str(tiny_bundle)})
+    (tmp_path / "config.yaml").write_text(
+        "model:\n  path: ${MOODMOJI_TEST_MODEL}\n", encoding="utf-8"
+    )
+    result = moodmoji(
+        "analyze", "happy", cwd=tmp_path, env={"MOODMOJI_TEST_MODEL": str(tiny_bundle)}
+    )
     assert result.returncode == 0, result.stderr

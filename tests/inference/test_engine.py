@@ -46,7 +46,9 @@ def test_head_results_are_well_formed(engine: Engine) -> None:
     emotion = pred["emotion"]
     assert emotion.kind is HeadKind.SOFTMAX
     assert sorted(s.label for s in emotion.scores) == sorted(EMOTIONS)
-    assert [s.score for s in emotion.scores] == sorted((s.score for s in emotion.scores), reverse=True)
+    assert [s.score for s in emotion.scores] == sorted(
+        (s.score for s in emotion.scores), reverse=True
+    )
     assert sum(s.score for s in emotion.scores) == pytest.approx(1.0, abs=1e-5)
     tags = pred["tags"]
     assert tags.kind is HeadKind.SIGMOID and len(tags.scores) == len(TAGS)
