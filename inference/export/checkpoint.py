@@ -224,7 +224,7 @@ def _load_sequence_classifier(checkpoint: Checkpoint) -> LoadedModel:
     from transformers import AutoModelForSequenceClassification
     from transformers.utils import logging as hf_logging
 
-    hf_logging.disable_progress_bar()  # moodmoji reports progress itself; keep stderr to errors
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]  # keep stderr to errors
 
     config_path = checkpoint.src / CONFIG_FILE
     try:
