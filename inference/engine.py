@@ -14,7 +14,7 @@ import numpy.typing as npt
 from inference.bundle import ModelBundle
 from inference.hygiene import clean_text
 from inference.manifest import HeadKind, HeadSpec, Manifest
-from inference.results import HeadResult, LabelScore, Prediction
+from inference.results import HeadResult, Prediction
 from inference.settings import EngineSettings, HygieneSettings
 
 logger = logging.getLogger(__name__)
@@ -114,17 +114,26 @@ def _head_results(head: HeadSpec, values: FloatArray) -> list[HeadResult]:
         vectors.setflags(write=False)
         return [HeadResult(head=head.name, kind=head.kind, embedding=v) for v in vectors]
     probs = softmax(values) if head.kind is HeadKind.SOFTMAX else sigmoid(values)
-    order = np.argsort(-probs, axis=1, kind="stable")
-    thresholds = np.asarray(head.thresholds or (), dtype=np.float32)
-    results = []
-    for row, ranking in zip(probs, order, strict=True):
-        scores = tuple(LabelScore(head.labels[j], float(row[j])) for j in ranking)
-        if head.kind is HeadKind.SOFTMAX:
-            predicted: tuple[str, ...] = (scores[0].label,)
-        else:
-            predicted = tuple(head.labels[j] for j in ranking if row[j] >= thresholds[j])
-        results.append(HeadResult(head.name, head.kind, scores=scores, predicted=predicted))
-    return results
+    probs.setflags(write=False)
+    if head.kind is HeadKind.SOFTMAX:
+        decided = [[int(j)] for j in probs.argmax(axis=1)]
+    else:
+        over = probs >= np.asarray(head.thresholds, dtype=np.float32)
+        decided = [_best_first(np.flatnonzero(row), p) for row, p in zip(over, probs, strict=True)]
+    return [
+        HeadResult(
+            head=head.name,
+            kind=head.kind,
+            labels=head.labels,
+            probabilities=row,
+            predicted=tuple(head.labels[j] for j in chosen),
+        )
+        for row, chosen in zip(probs, decided, strict=True)
+    ]
+
+
+def _best_first(indices: npt.NDArray[np.intp], probs: FloatArray) -> list[int]:
+    return [int(j) for j in indices[np.argsort(-probs[indices], kind="stable")]]
 
 
 def softmax(logits: FloatArray) -> FloatArray:

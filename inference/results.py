@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
@@ -23,37 +24,50 @@ class LabelScore:
 class HeadResult:
     """What one head says about one text.
 
+    Scores are kept as one array and turned into sorted :class:`LabelScore` objects only when
+    asked for (a 250-emoji head would otherwise cost more in Python than the model run).
+
     Attributes:
         head: Head name from the manifest.
         kind: How the scores were made.
-        scores: Every label with its probability, best first (empty for embeddings).
+        labels: The head's labels in output order (empty for embeddings).
+        probabilities: Read-only probabilities aligned with ``labels`` (``None`` for embeddings).
         predicted: Labels the head decides for: the top label of a softmax head, the labels at or
-            over their thresholds for a sigmoid head (possibly none).
+            over their thresholds for a sigmoid head (possibly none), best first.
         embedding: The L2-normalised sentence vector of an embedding head, read-only.
-
     """
 
     head: str
     kind: HeadKind
-    scores: tuple[LabelScore, ...] = ()
+    labels: tuple[str, ...] = ()
+    probabilities: npt.NDArray[np.float32] | None = field(default=None, compare=False)
     predicted: tuple[str, ...] = ()
     embedding: npt.NDArray[np.float32] | None = field(default=None, compare=False)
 
+    @cached_property
+    def scores(self) -> tuple[LabelScore, ...]:
+        """Every label with its probability, best first (empty for embeddings)."""
+        return self.top(len(self.labels))
+
     def top(self, k: int) -> tuple[LabelScore, ...]:
-        """Returns the ``k`` best labels."""
-        return self.scores[:k]
+        """Returns the ``k`` best labels, best first."""
+        probs = self.probabilities
+        if probs is None or k <= 0:
+            return ()
+        k = min(k, len(self.labels))
+        best = np.argpartition(-probs, k - 1)[:k] if k < len(self.labels) else np.arange(k)
+        best = best[np.argsort(-probs[best], kind="stable")]
+        return tuple(LabelScore(self.labels[j], float(probs[j])) for j in best)
 
     def score_of(self, label: str) -> float:
         """Returns the probability of ``label``.
 
         Raises:
             KeyError: The head has no such label.
-
         """
-        for item in self.scores:
-            if item.label == label:
-                return item.score
-        raise KeyError(label)
+        if self.probabilities is None or label not in self.labels:
+            raise KeyError(label)
+        return float(self.probabilities[self.labels.index(label)])
 
 
 @dataclass(frozen=True)

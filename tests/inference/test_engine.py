@@ -127,3 +127,15 @@ def test_softmax_and_sigmoid_are_stable() -> None:
     logits = np.array([[1000.0, 0.0, -1000.0]], dtype=np.float32)
     assert np.allclose(softmax(logits), [[1.0, 0.0, 0.0]])
     assert np.allclose(sigmoid(logits), [[1.0, 0.5, 0.0]])
+
+
+def test_top_k_agrees_with_full_ranking(engine: Engine) -> None:
+    result = engine.predict_one("happy but a bit scared and sad")["emotion"]
+    full = result.scores
+    for k in range(len(EMOTIONS) + 2):
+        assert result.top(k) == full[: max(0, k)]
+    for item in full:
+        assert result.score_of(item.label) == pytest.approx(item.score)
+    with pytest.raises(KeyError):
+        result.score_of("glee")
+    assert result.probabilities is not None and not result.probabilities.flags.writeable
