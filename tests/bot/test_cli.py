@@ -169,3 +169,41 @@ def test_secret_from_environment(tmp_path: Path, tiny_bundle: Path) -> None:
         "analyze", "happy", cwd=tmp_path, env={"MOODMOJI_TEST_MODEL": str(tiny_bundle)}
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_message_text_never_logged_even_at_debug(tmp_path: Path, tiny_bundle: Path) -> None:
+    (tmp_path / "config.yaml").write_text("logging:\n  level: DEBUG\n", encoding="utf-8")
+    secret = "my secret diary entry about the funeral"
+    log = tmp_path / "in.jsonl"
+    log.write_text(json.dumps({"text": secret}) + "\n{bad line " + secret + "\n", encoding="utf-8")
+    result = moodmoji("analyze", "--model", str(tiny_bundle), "--jsonl", str(log), cwd=tmp_path)
+    assert "DEBUG" in result.stderr  # debug logging really was on
+    assert "secret" not in result.stderr and "funeral" not in result.stderr
+    assert secret in result.stdout  # the answer itself echoes the text, as documented
+
+
+def test_closed_stdout_ends_quietly(tmp_path: Path, tiny_bundle: Path) -> None:
+    log = tmp_path / "big.jsonl"
+    log.write_text("".join(json.dumps({"text": f"happy {i}"}) + "\n" for i in range(20000)))
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "analyze",
+            "--model",
+            str(tiny_bundle),
+            "--jsonl",
+            str(log),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert json.loads(proc.stdout.readline())["text"] == "happy 0"
+    proc.stdout.close()  # the reader goes away, like `| head -1`
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 1
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr

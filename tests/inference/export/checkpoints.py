@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import emoji
 import sentencepiece as spm
@@ -246,8 +247,22 @@ def _hf_reference(model: nn.Module) -> Callable[..., torch.Tensor]:
     return run
 
 
-def _id2label(labels: Sequence[str]) -> dict[int, str]:
-    return dict(enumerate(labels))
+def _label_maps(labels: Sequence[str]) -> dict[str, Any]:
+    """``id2label`` and ``label2id`` config arguments for ``labels``."""
+    return {
+        "id2label": dict(enumerate(labels)),
+        "label2id": {label: i for i, label in enumerate(labels)},
+    }
+
+
+def _finish(
+    model: nn.Module, final: nn.Linear, directory: Path, vocab: int, seed: int, **built: Any
+) -> Built:
+    """Calibrates the final layer, saves the checkpoint and describes it."""
+    model.eval()
+    _calibrate(final, _hf_reference(model), vocab, seed)
+    model.save_pretrained(directory)  # type: ignore[operator]
+    return Built(path=directory, reference=_hf_reference(model), **built)
 
 
 def build_distilbert_emotion(directory: Path) -> Built:
@@ -264,13 +279,14 @@ def build_distilbert_emotion(directory: Path) -> Built:
         num_labels=6,
         max_position_embeddings=512,
     )
-    model = DistilBertForSequenceClassification(config).eval()
-    _calibrate(model.classifier, _hf_reference(model), vocab, 1)
-    model.save_pretrained(directory)
-    return Built(
+    model = DistilBertForSequenceClassification(config)
+    return _finish(
+        model,
+        model.classifier,
+        directory,
+        vocab,
+        1,
         name="distilbert-emotion",
-        path=directory,
-        reference=_hf_reference(model),
         architecture="DistilBertForSequenceClassification",
         labels=EMOTION_LABELS,
         cli_labels=EMOTION_LABELS,
@@ -288,17 +304,17 @@ def build_bert_cased_emotion(directory: Path) -> Built:
         num_hidden_layers=2,
         num_attention_heads=2,
         intermediate_size=128,
-        id2label=_id2label(EMOTION_LABELS),
-        label2id={label: i for i, label in enumerate(EMOTION_LABELS)},
+        **_label_maps(EMOTION_LABELS),
         problem_type="single_label_classification",
     )
-    model = BertForSequenceClassification(config).eval()
-    _calibrate(model.classifier, _hf_reference(model), vocab, 2)
-    model.save_pretrained(directory)
-    return Built(
+    model = BertForSequenceClassification(config)
+    return _finish(
+        model,
+        model.classifier,
+        directory,
+        vocab,
+        2,
         name="bert-cased-emotion",
-        path=directory,
-        reference=_hf_reference(model),
         architecture="BertForSequenceClassification",
         labels=EMOTION_LABELS,
         inputs=("input_ids", "attention_mask", "token_type_ids"),
@@ -316,16 +332,16 @@ def build_bert_emotion13(directory: Path) -> Built:
         num_hidden_layers=4,
         num_attention_heads=2,
         intermediate_size=512,
-        id2label=_id2label(BERT_EMOTION_LABELS),
-        label2id={label: i for i, label in enumerate(BERT_EMOTION_LABELS)},
+        **_label_maps(BERT_EMOTION_LABELS),
     )
-    model = BertForSequenceClassification(config).eval()
-    _calibrate(model.classifier, _hf_reference(model), vocab, 3)
-    model.save_pretrained(directory)
-    return Built(
+    model = BertForSequenceClassification(config)
+    return _finish(
+        model,
+        model.classifier,
+        directory,
+        vocab,
+        3,
         name="bert-emotion13",
-        path=directory,
-        reference=_hf_reference(model),
         architecture="BertForSequenceClassification",
         labels=BERT_EMOTION_LABELS,
         inputs=("input_ids", "attention_mask", "token_type_ids"),
@@ -343,18 +359,18 @@ def build_emoticare(directory: Path) -> Built:
         n_layers=2,
         n_heads=2,
         hidden_dim=128,
-        id2label=_id2label(GOEMOTIONS_LABELS),
-        label2id={label: i for i, label in enumerate(GOEMOTIONS_LABELS)},
+        **_label_maps(GOEMOTIONS_LABELS),
         problem_type="multi_label_classification",
     )
-    model = DistilBertForSequenceClassification(config).eval()
-    _calibrate(model.classifier, _hf_reference(model), vocab, 4)
-    model.save_pretrained(directory)
+    model = DistilBertForSequenceClassification(config)
     (directory / "README.md").write_text("---\nlicense: mit\nlanguage: en\n---\n# EmotiCare\n")
-    return Built(
+    return _finish(
+        model,
+        model.classifier,
+        directory,
+        vocab,
+        4,
         name="emoticare",
-        path=directory,
-        reference=_hf_reference(model),
         architecture="DistilBertForSequenceClassification",
         labels=GOEMOTIONS_LABELS,
     )
@@ -377,16 +393,16 @@ def build_roberta(directory: Path) -> Built:
         pad_token_id=1,
         bos_token_id=0,
         eos_token_id=2,
-        id2label=_id2label(labels),
-        label2id={label: i for i, label in enumerate(labels)},
+        **_label_maps(labels),
     )
-    model = RobertaForSequenceClassification(config).eval()
-    _calibrate(model.classifier.out_proj, _hf_reference(model), vocab, 5)
-    model.save_pretrained(directory)
-    return Built(
+    model = RobertaForSequenceClassification(config)
+    return _finish(
+        model,
+        model.classifier.out_proj,
+        directory,
+        vocab,
+        5,
         name="roberta",
-        path=directory,
-        reference=_hf_reference(model),
         architecture="RobertaForSequenceClassification",
         labels=labels,
         inputs=("input_ids", "attention_mask", "token_type_ids"),
@@ -427,16 +443,16 @@ def build_deberta_v3_classifier(directory: Path) -> Built:
     config = tiny_deberta_v3_config(
         vocab + 16,
         heads=2,
-        id2label=_id2label(labels),
-        label2id={label: i for i, label in enumerate(labels)},
+        **_label_maps(labels),
     )
-    model = DebertaV2ForSequenceClassification(config).eval()
-    _calibrate(model.classifier, _hf_reference(model), vocab, 6)
-    model.save_pretrained(directory)
-    return Built(
+    model = DebertaV2ForSequenceClassification(config)
+    return _finish(
+        model,
+        model.classifier,
+        directory,
+        vocab,
+        6,
         name="deberta-v3",
-        path=directory,
-        reference=_hf_reference(model),
         architecture="DebertaV2ForSequenceClassification",
         labels=labels,
     )
