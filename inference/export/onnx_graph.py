@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 from inference.errors import ExportError
+from inference.session import create_session
+from inference.settings import SessionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -171,11 +173,7 @@ def check_graph(path: Path, input_names: Sequence[str]) -> int:
 
 def run_graph(path: Path, feeds: dict[str, npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:
     """Runs a graph once on the CPU and returns its ``logits``."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    session = create_session(path, SessionSettings())
     (logits,) = session.run([OUTPUT_NAME], feeds)
     return np.asarray(logits, dtype=np.float32)
 
