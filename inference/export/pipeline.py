@@ -17,9 +17,10 @@ from inference.export.labels import build_head, final_labels, head_name
 from inference.export.model_card import card_licence
 from inference.export.onnx_graph import export_onnx, quantize_int8
 from inference.export.report import ExportReport
-from inference.export.tokenizer import choose_max_length, encode, load_tokenizer, save_tokenizer
+from inference.export.tokenizer import choose_max_length, load_tokenizer, save_tokenizer
 from inference.export.validate import validate_bundle
 from inference.manifest import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, HeadSpec, Manifest
+from inference.text_encoder import TextEncoder
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,8 @@ def export_checkpoint(
         quantization: dict[str, Any] | None = None
         agreement: float | None = None
         if int8:
-            probe = encode(stage / TOKENIZER_FILE, PROBE_TEXTS, loaded.input_names)
+            encoder = TextEncoder.from_file(stage / TOKENIZER_FILE, length, loaded.input_names)
+            probe = encoder.encode(PROBE_TEXTS).arrays
             chosen = quantize_int8(fp32_path, stage, probe)
             os.replace(chosen.path, stage / MODEL_FILE)
             agreement = chosen.agreement

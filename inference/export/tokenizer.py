@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
 from tokenizers import Tokenizer
 
 from inference.errors import ExportError
@@ -136,26 +133,3 @@ def save_tokenizer(tokenizer: SourceTokenizer, path: Path, max_length: int) -> i
     out.enable_padding(pad_id=tokenizer.pad_id, pad_token=tokenizer.pad_token)
     out.save(str(path))
     return path.stat().st_size
-
-
-def encode(
-    tokenizer_file: Path, texts: Sequence[str], input_names: Sequence[str]
-) -> dict[str, npt.NDArray[np.int64]]:
-    """Encodes texts with a written ``tokenizer.json`` into graph inputs (padded batch).
-
-    Args:
-        tokenizer_file: A file written by :func:`save_tokenizer`.
-        texts: The texts.
-        input_names: Graph inputs to produce.
-
-    Returns:
-        Input name -> int64 array (batch, longest).
-    """
-    tok = Tokenizer.from_file(str(tokenizer_file))
-    encodings = tok.encode_batch(list(texts))
-    columns = {
-        "input_ids": [e.ids for e in encodings],
-        "attention_mask": [e.attention_mask for e in encodings],
-        "token_type_ids": [e.type_ids for e in encodings],
-    }
-    return {name: np.asarray(columns[name], dtype=np.int64) for name in input_names}

@@ -14,6 +14,7 @@ from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
 from inference.manifest import HeadKind, read_manifest
+from inference.text_encoder import TextEncoder
 from tests.inference.export.checkpoints import BUILDERS, CHAT_TEXTS
 from tests.inference.export.conftest import Bundles, Checkpoints
 
@@ -27,22 +28,14 @@ NAMES = list(BUILDERS)
 
 
 def _encode(bundle_dir: Path, inputs: tuple[str, ...]) -> dict[str, npt.NDArray[np.int64]]:
+    """Encodes TEXTS exactly as the engine will (TextEncoder on the bundle's tokenizer.json)."""
     manifest = read_manifest(bundle_dir / "manifest.json")
-    tok = Tokenizer.from_file(str(bundle_dir / "tokenizer.json"))
-    padding = tok.padding
-    assert padding is not None, "the exported tokenizer.json should declare its pad token"
-    tok.enable_truncation(max_length=manifest.max_length)
-    tok.enable_padding(pad_id=padding["pad_id"], pad_token=padding["pad_token"])
-    encodings = tok.encode_batch(list(TEXTS))
-    arrays = {
-        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-    }
+    encoder = TextEncoder.from_file(bundle_dir / "tokenizer.json", manifest.max_length, inputs)
+    arrays = encoder.encode(list(TEXTS)).arrays
     mask = arrays["attention_mask"]
     assert mask.shape[1] == manifest.max_length, "the long text should be truncated"
     assert (mask.sum(axis=1) < mask.shape[1]).any(), "the batch should contain padding"
-    return {name: arrays[name] for name in inputs}
+    return arrays
 
 
 def _logits(bundle_dir: Path, feeds: dict[str, npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:
