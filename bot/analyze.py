@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TextIO
 
-from inference.engine import Engine
+from inference.analyzer import Analysis, Analyzer
 from inference.manifest import HeadKind
-from inference.results import Prediction
 
 logger = logging.getLogger(__name__)
 
@@ -60,21 +59,34 @@ def items_from_jsonl(stream: TextIO) -> Iterator[InputItem]:
             yield InputItem(line=number, text=obj["text"])
 
 
-def prediction_json(text: str, prediction: Prediction, top_k: int) -> dict[str, Any]:
+def analysis_json(text: str, analysis: Analysis, top_k: int) -> dict[str, Any]:
     """The JSON object printed for one analysed text.
 
-    Classifier heads list their ``top_k`` labels with scores; embedding heads are left out.
+    ``mood`` is the leading coarse mood and ``moods`` the ``top_k`` best with their shares;
+    ``emotions`` the fine-grained labels the model decided on; ``reactions`` the ranked reaction
+    candidates (empty: better not react); ``heads`` every classifier head's ``top_k`` labels.
+    Embeddings are left out.
     """
     heads: dict[str, list[dict[str, Any]]] = {}
-    for name, result in prediction.heads.items():
+    for name, result in analysis.prediction.heads.items():
         if result.kind is HeadKind.EMBEDDING:
             continue
         heads[name] = [{"label": s.label, "score": round(s.score, 6)} for s in result.top(top_k)]
-    return {"text": text, "heads": heads}
+    return {
+        "text": text,
+        "mood": analysis.mood,
+        "moods": [{"mood": m.mood, "score": round(m.score, 4)} for m in analysis.moods[:top_k]],
+        "emotions": [{"label": e.label, "score": round(e.score, 4)} for e in analysis.emotions],
+        "reactions": [
+            {"emoji": r.emoji, "score": r.score, "sources": list(r.sources)}
+            for r in analysis.reactions[:top_k]
+        ],
+        "heads": heads,
+    }
 
 
 def run_analyze(
-    engine: Engine,
+    analyzer: Analyzer,
     items: Iterable[InputItem],
     out: TextIO,
     *,
@@ -91,13 +103,13 @@ def run_analyze(
     iterator = iter(items)
     while chunk := list(islice(iterator, batch_size)):
         good = [item for item in chunk if item.text is not None]
-        predictions = iter(engine.predict([item.text for item in good if item.text is not None]))
+        analyses = iter(analyzer.analyze([item.text for item in good if item.text is not None]))
         for item in chunk:
             if item.text is None:
                 failures += 1
                 record: dict[str, Any] = {"line": item.line, "error": item.error}
             else:
-                record = prediction_json(item.text, next(predictions), top_k)
+                record = analysis_json(item.text, next(analyses), top_k)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
     if failures:

@@ -7,6 +7,7 @@ analysed), 2 for a bad command line or config. Errors are one line on stderr, no
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -17,6 +18,8 @@ from pathlib import Path
 from bot.analyze import items_from_jsonl, items_from_texts, run_analyze
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import configure_logging
+from bot.train_command import add_train_arguments, run_train
+from inference.datasets import TASKS
 from inference.errors import InferenceError
 
 logger = logging.getLogger(__name__)
@@ -71,6 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=float, help="threshold of multi-label heads (default 0.3)"
     )
     export.add_argument("--max-length", type=int, help="longest token sequence")
+
+    evaluate = commands.add_parser(
+        "eval", help="score a model on a labelled dataset; the last stdout line is JSON"
+    )
+    evaluate.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=", ".join(TASKS))
+    evaluate.add_argument(
+        "path",
+        type=Path,
+        metavar="PATH",
+        help="goemotions TSV, emotion text;label file, or TweetEval *_text.txt",
+    )
+    evaluate.add_argument("--model", type=Path, help="model bundle directory")
+
+    train = commands.add_parser(
+        "train", help="train the multi-task default model (needs the train extra)"
+    )
+    add_train_arguments(train)
     return parser
 
 
@@ -88,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _analyze(args, config)
         if args.command == "export":
             return _export(args)
+        if args.command == "eval":
+            return _eval(args, config)
+        if args.command == "train":
+            return run_train(args)
     except InferenceError as err:
         print(f"moodmoji: error: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -102,6 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _analyze(args: argparse.Namespace, config: Config) -> int:
+    from inference.analyzer import Analyzer
     from inference.default_model import resolve_model_dir
     from inference.engine import Engine
 
@@ -116,14 +141,14 @@ def _analyze(args: argparse.Namespace, config: Config) -> int:
         return EXIT_USAGE
     model_dir = resolve_model_dir(args.model or config.model.path)
     settings = config.engine_settings()
-    engine = Engine.from_path(model_dir, settings)
+    analyzer = Analyzer.from_engine(Engine.from_path(model_dir, settings))
     batch_size = settings.batch.max_batch_size
     if not args.jsonl:
         items = items_from_texts(args.texts)
-        failures = run_analyze(engine, items, sys.stdout, batch_size=batch_size, top_k=args.top)
+        failures = run_analyze(analyzer, items, sys.stdout, batch_size=batch_size, top_k=args.top)
     elif args.jsonl == "-":
         items = items_from_jsonl(sys.stdin)
-        failures = run_analyze(engine, items, sys.stdout, batch_size=batch_size, top_k=args.top)
+        failures = run_analyze(analyzer, items, sys.stdout, batch_size=batch_size, top_k=args.top)
     else:
         path = Path(args.jsonl)
         try:
@@ -133,7 +158,11 @@ def _analyze(args: argparse.Namespace, config: Config) -> int:
             return EXIT_FAILED
         with stream:
             failures = run_analyze(
-                engine, items_from_jsonl(stream), sys.stdout, batch_size=batch_size, top_k=args.top
+                analyzer,
+                items_from_jsonl(stream),
+                sys.stdout,
+                batch_size=batch_size,
+                top_k=args.top,
             )
     return EXIT_FAILED if failures else EXIT_OK
 
@@ -151,6 +180,24 @@ def _export(args: argparse.Namespace) -> int:
         max_length=args.max_length,
     )
     print(report.summary())
+    return EXIT_OK
+
+
+def _eval(args: argparse.Namespace, config: Config) -> int:
+    from tqdm import tqdm
+
+    from inference.datasets import read_dataset
+    from inference.default_model import resolve_model_dir
+    from inference.engine import Engine
+    from inference.evaluation import evaluate
+
+    dataset = read_dataset(args.task, args.path)
+    engine = Engine.from_path(
+        resolve_model_dir(args.model or config.model.path), config.engine_settings()
+    )
+    with tqdm(total=len(dataset), desc=f"eval {args.task}", unit="text", file=sys.stderr) as bar:
+        scores = evaluate(engine, dataset, bar.update)
+    print(json.dumps({"task": args.task, **scores.as_dict()}), flush=True)
     return EXIT_OK
 
 

@@ -9,8 +9,8 @@ class InferenceError(Exception):
     """Base class of every error the inference core raises on purpose."""
 
 
-class BundleError(InferenceError):
-    """A model bundle is missing, corrupt or inconsistent.
+class FileProblem(InferenceError):  # noqa: N818 - a base class, not raised itself
+    """A file the core reads is missing or wrong; the message is ``"<path>: <problem>"``.
 
     The message always names the offending file, so that a user can act on one line.
 
@@ -24,6 +24,10 @@ class BundleError(InferenceError):
         self.path = Path(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class BundleError(FileProblem):
+    """A model bundle is missing, corrupt or inconsistent."""
 
 
 class ExportError(InferenceError):

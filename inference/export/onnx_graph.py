@@ -67,18 +67,26 @@ def trace_inputs(input_names: Sequence[str], vocab_size: int) -> tuple[torch.Ten
     return tuple(available[name] for name in input_names)
 
 
-def export_onnx(module: nn.Module, input_names: Sequence[str], vocab_size: int, path: Path) -> int:
-    """Exports a logits-returning module to a single ONNX file with dynamic batch and length.
+def export_onnx(
+    module: nn.Module,
+    input_names: Sequence[str],
+    vocab_size: int,
+    path: Path,
+    output_names: Sequence[str] = (OUTPUT_NAME,),
+) -> int:
+    """Exports a module to a single ONNX file with dynamic batch and length.
 
     The module is deep-copied first: tracing DeBERTa-v2 changes the traced module in place.
     The TorchScript exporter is used (fast and exact for BERT and DeBERTa); where it is not
     available the dynamo exporter takes over.
 
     Args:
-        module: Module whose ``forward`` takes ``input_names`` positionally and returns logits.
+        module: Module whose ``forward`` takes ``input_names`` positionally and returns logits
+            (or a tuple with one tensor per output name).
         input_names: Graph input names, in ``forward`` order.
         vocab_size: Upper bound for the traced token ids.
         path: Output file.
+        output_names: Graph output names, in ``forward`` order.
 
     Returns:
         The opset of the written graph.
@@ -89,7 +97,7 @@ def export_onnx(module: nn.Module, input_names: Sequence[str], vocab_size: int, 
     args = trace_inputs(input_names, vocab_size)
     target = copy.deepcopy(module).eval()
     axes = {name: {0: "batch", 1: "sequence"} for name in input_names}
-    axes[OUTPUT_NAME] = {0: "batch"}
+    axes.update({name: {0: "batch"} for name in output_names})
     try:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -99,7 +107,7 @@ def export_onnx(module: nn.Module, input_names: Sequence[str], vocab_size: int, 
                 str(path),
                 dynamo=False,
                 input_names=list(input_names),
-                output_names=[OUTPUT_NAME],
+                output_names=list(output_names),
                 dynamic_axes=axes,
                 opset_version=OPSET,
                 do_constant_folding=True,
@@ -108,12 +116,16 @@ def export_onnx(module: nn.Module, input_names: Sequence[str], vocab_size: int, 
         logger.warning(
             "TorchScript ONNX export failed (%s); trying the dynamo exporter", _first(exc)
         )
-        _export_dynamo(copy.deepcopy(module).eval(), args, input_names, path)
-    return check_graph(path, input_names)
+        _export_dynamo(copy.deepcopy(module).eval(), args, input_names, output_names, path)
+    return check_graph(path, input_names, output_names)
 
 
 def _export_dynamo(
-    module: nn.Module, args: tuple[torch.Tensor, ...], input_names: Sequence[str], path: Path
+    module: nn.Module,
+    args: tuple[torch.Tensor, ...],
+    input_names: Sequence[str],
+    output_names: Sequence[str],
+    path: Path,
 ) -> None:
     batch = torch.export.Dim("batch", min=1, max=1024)
     sequence = torch.export.Dim("sequence", min=2, max=8192)
@@ -126,7 +138,7 @@ def _export_dynamo(
                 args,
                 dynamo=True,
                 input_names=list(input_names),
-                output_names=[OUTPUT_NAME],
+                output_names=list(output_names),
                 dynamic_shapes=shapes,
                 opset_version=OPSET,
                 external_data=False,
@@ -138,12 +150,15 @@ def _export_dynamo(
         raise ExportError(f"{path.name}: ONNX export failed ({_first(exc)})") from None
 
 
-def check_graph(path: Path, input_names: Sequence[str]) -> int:
-    """Checks a written graph: valid, one self-contained file, declared inputs and output.
+def check_graph(
+    path: Path, input_names: Sequence[str], output_names: Sequence[str] = (OUTPUT_NAME,)
+) -> int:
+    """Checks a written graph: valid, one self-contained file, declared inputs and outputs.
 
     Args:
         path: The ONNX file.
         input_names: Inputs it must declare.
+        output_names: Outputs it must declare.
 
     Returns:
         The graph's default-domain opset.
@@ -163,19 +178,48 @@ def check_graph(path: Path, input_names: Sequence[str]) -> int:
         raise ExportError(f"{path.name}: weights were written as external data ({external[0]})")
     inputs = [i.name for i in model.graph.input]
     outputs = [o.name for o in model.graph.output]
-    if inputs != list(input_names) or OUTPUT_NAME not in outputs:
+    if inputs != list(input_names) or not set(output_names) <= set(outputs):
         raise ExportError(
             f"{path.name}: graph has inputs {inputs} and outputs {outputs}; expected "
-            f"{list(input_names)} and {OUTPUT_NAME!r}"
+            f"{list(input_names)} and {list(output_names)}"
         )
     return next((int(o.version) for o in model.opset_import if o.domain in ("", "ai.onnx")), OPSET)
 
 
-def run_graph(path: Path, feeds: dict[str, npt.NDArray[np.int64]]) -> npt.NDArray[np.float32]:
-    """Runs a graph once on the CPU and returns its ``logits``."""
+def run_graph(
+    path: Path, feeds: dict[str, npt.NDArray[np.int64]], output: str = OUTPUT_NAME
+) -> npt.NDArray[np.float32]:
+    """Runs a graph once on the CPU and returns one output (by default ``logits``)."""
     session = create_session(path, SessionSettings())
-    (logits,) = session.run([OUTPUT_NAME], feeds)
+    (logits,) = session.run([output], feeds)
     return np.asarray(logits, dtype=np.float32)
+
+
+def quantize_weights(fp32_path: Path, path: Path, *, per_channel: bool) -> Path:
+    """Writes a dynamically int8-quantised copy of a graph (weights int8, activations at run time).
+
+    Args:
+        fp32_path: The fp32 graph.
+        path: Where to write the int8 graph.
+        per_channel: Quantise weights per output channel instead of per tensor.
+
+    Returns:
+        ``path``.
+
+    Raises:
+        ExportError: Quantisation failed.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    hint_filter = _DropPreprocessHint()
+    logging.getLogger().addFilter(hint_filter)
+    try:
+        quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, per_channel=per_channel)
+    except Exception as exc:  # onnxruntime raises plain exceptions here
+        raise ExportError(f"{fp32_path.name}: int8 quantisation failed ({_first(exc)})") from None
+    finally:
+        logging.getLogger().removeFilter(hint_filter)
+    return path
 
 
 def quantize_int8(
@@ -197,22 +241,11 @@ def quantize_int8(
     Raises:
         ExportError: Quantisation failed.
     """
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
     reference = run_graph(fp32_path, probe).argmax(axis=1)
     best: QuantizedGraph | None = None
     for per_channel in (False, True):
         path = out_dir / f"model.int8{'.pc' if per_channel else ''}.onnx"
-        hint_filter = _DropPreprocessHint()
-        logging.getLogger().addFilter(hint_filter)
-        try:
-            quantize_dynamic(fp32_path, path, weight_type=QuantType.QInt8, per_channel=per_channel)
-        except Exception as exc:  # onnxruntime raises plain exceptions here
-            raise ExportError(
-                f"{fp32_path.name}: int8 quantisation failed ({_first(exc)})"
-            ) from None
-        finally:
-            logging.getLogger().removeFilter(hint_filter)
+        quantize_weights(fp32_path, path, per_channel=per_channel)
         agreement = float(np.mean(run_graph(path, probe).argmax(axis=1) == reference))
         logger.info(
             "int8 (%s) top-1 agreement with fp32 on %d probe texts: %.2f",

@@ -1,0 +1,98 @@
+"""``moodmoji train``: the training recipe of the default model, from the command line.
+
+The heavy libraries (torch, transformers) are imported only when the command runs, so the rest
+of the CLI works without the ``train`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from inference.datasets import TASKS
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_DATA = Path("../shared/data")
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the ``train`` options (defaults are those of the shipped model)."""
+    from inference.training.settings import TrainSettings
+
+    defaults = TrainSettings(data_root=DEFAULT_DATA, out_dir=Path("."))
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help=f"data folder (default {DEFAULT_DATA})"
+    )
+    parser.add_argument("--out", type=Path, required=True, help="run folder (checkpoints, weights)")
+    parser.add_argument(
+        "--bundle", type=Path, help="bundle directory to write at the end (default OUT/bundle)"
+    )
+    parser.add_argument("--fp32", action="store_true", help="write the bundle in fp32, not int8")
+    parser.add_argument("--resume", action="store_true", help="continue from OUT's checkpoint")
+    parser.add_argument("--encoder", type=Path, help="pretrained encoder directory")
+    parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated tasks")
+    parser.add_argument("--epochs", type=int, default=defaults.epochs)
+    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
+    parser.add_argument("--encoder-lr", type=float, default=defaults.encoder_lr)
+    parser.add_argument("--head-lr", type=float, default=defaults.head_lr)
+    parser.add_argument("--distill-weight", type=float, default=defaults.distill_weight)
+    parser.add_argument("--max-length", type=int, default=defaults.max_length)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
+    parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
+    parser.add_argument("--device", default=defaults.device, choices=("auto", "cpu", "cuda"))
+    parser.add_argument("--limit", type=int, help="use the first N examples of each split")
+    parser.add_argument("--max-steps", type=int, help="stop after N steps")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Trains, then writes and measures the bundle; returns the exit status."""
+    from tqdm import tqdm
+
+    from inference.datasets import read_dataset, split_files
+    from inference.training import require_training_dependencies
+
+    require_training_dependencies(default_encoder=args.encoder is None)
+    from inference.training.bundle import build_bundle
+    from inference.training.settings import TrainSettings
+    from inference.training.trainer import train
+
+    tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
+    unknown = [t for t in tasks if t not in TASKS]
+    if unknown or not tasks:
+        print(f"moodmoji: error: --tasks: unknown {unknown}; known: {list(TASKS)}", file=sys.stderr)
+        return 2
+    settings = TrainSettings(
+        data_root=args.data,
+        out_dir=args.out,
+        encoder=args.encoder,
+        tasks=tasks,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        encoder_lr=args.encoder_lr,
+        head_lr=args.head_lr,
+        distill_weight=args.distill_weight,
+        max_length=args.max_length,
+        seed=args.seed,
+        checkpoint_every=args.checkpoint_every,
+        device=args.device,
+        limit=args.limit,
+        max_steps=args.max_steps,
+    )
+    result = train(settings, resume=args.resume)
+    print(f"trained {result.steps} steps on {result.device} in {result.seconds / 60:.1f} min")
+    dev = {}
+    for task in tasks:
+        dev[task] = read_dataset(task, split_files(args.data, task)[1]).head(args.limit)
+    bundle_dir = args.bundle or args.out / "bundle"
+    total = sum(len(d) for d in dev.values()) * (1 if args.fp32 else 3)
+    with tqdm(total=total, desc="measure bundle", unit="text", file=sys.stderr) as bar:
+        report = build_bundle(
+            result.final, bundle_dir, int8=not args.fp32, dev=dev, progress=bar.update
+        )
+    print(f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB, int8={report.int8})")
+    for task, scores in report.dev.items():
+        print(f"dev {task}: {scores}")
+    return 0

@@ -1,0 +1,135 @@
+"""The analyzer: texts in, moods, fine-grained emotions and ranked reactions out.
+
+It is what the bot layer consumes. One engine run per batch serves every part: the mood fusion
+(:mod:`inference.moods`), the topical matcher (:mod:`inference.topics`, when the bundle has an
+embedding head) and the reaction ranker (:mod:`inference.reactions`).
+
+Example::
+
+    analyzer = Analyzer.from_path(resolve_model_dir(None))
+    (analysis,) = analyzer.analyze(["This pizza is absolutely incredible"])
+    analysis.mood, [c.emoji for c in analysis.reactions]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from inference.engine import Engine
+from inference.manifest import HeadKind
+from inference.moods import MoodFusion, MoodScore
+from inference.reactions import ReactionCandidate, ReactionRanker
+from inference.results import LabelScore, Prediction
+from inference.settings import EngineSettings
+from inference.topics import TopicGate, TopicMatch, TopicMatcher, embedding_head
+from inference.vocabulary import EmojiVocabulary
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the model makes of one message.
+
+    Attributes:
+        moods: The eight coarse moods with their shares, best first (empty when the bundle has
+            no mood-mapped head).
+        emotions: Fine-grained emotion labels the model decided on, best first (GoEmotions
+            labels for the default model).
+        reactions: Ranked, mood-safe reaction candidates; empty means "do not react".
+        topics: Gated topical emoji matches (already part of ``reactions``' fusion).
+        prediction: The raw per-head prediction.
+    """
+
+    moods: tuple[MoodScore, ...]
+    emotions: tuple[LabelScore, ...]
+    reactions: tuple[ReactionCandidate, ...]
+    topics: tuple[TopicMatch, ...]
+    prediction: Prediction
+
+    @property
+    def mood(self) -> str | None:
+        """The leading coarse mood, if the bundle gives moods."""
+        return self.moods[0].mood if self.moods else None
+
+    @property
+    def reaction(self) -> str | None:
+        """The best reaction emoji, or ``None`` to abstain."""
+        return self.reactions[0].emoji if self.reactions else None
+
+
+class Analyzer:
+    """Runs an engine and turns its predictions into analyses.
+
+    Args:
+        engine: The engine.
+        moods: Mood fusion for the engine's bundle.
+        ranker: Reaction ranker for the engine's bundle.
+        topics: Topical matcher (``None`` when the bundle has no embedding head).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        moods: MoodFusion,
+        ranker: ReactionRanker,
+        topics: TopicMatcher | None = None,
+    ) -> None:
+        self.engine = engine
+        self.moods = moods
+        self.ranker = ranker
+        self.topics = topics
+        self._embedding = embedding_head(engine)
+        self._emotion_heads = tuple(
+            h.name
+            for h in engine.manifest.heads
+            if h.kind is not HeadKind.EMBEDDING and h.mood and h.kind is HeadKind.SIGMOID
+        ) or tuple(h.name for h in engine.manifest.heads if h.mood)
+
+    @classmethod
+    def from_engine(cls, engine: Engine, vocabulary: EmojiVocabulary | None = None) -> Analyzer:
+        """Builds the analyzer of an engine, with the bundle's topic gate if it has one."""
+        vocabulary = vocabulary or EmojiVocabulary.load()
+        topics = None
+        if embedding_head(engine) is not None:
+            gate = TopicGate.for_bundle(engine.bundle.path)
+            topics = TopicMatcher.from_engine(engine, vocabulary, gate)
+        return cls(
+            engine,
+            MoodFusion(engine.manifest),
+            ReactionRanker(engine.manifest, vocabulary),
+            topics,
+        )
+
+    @classmethod
+    def from_path(cls, path: Path | str, settings: EngineSettings | None = None) -> Analyzer:
+        """Loads a bundle and builds its analyzer."""
+        return cls.from_engine(Engine.from_path(path, settings))
+
+    def explain(self, prediction: Prediction) -> Analysis:
+        """Turns one prediction into an analysis."""
+        moods = self.moods.fuse(prediction)
+        topics: tuple[TopicMatch, ...] = ()
+        if self.topics is not None and self._embedding is not None:
+            vector = prediction[self._embedding].embedding
+            if vector is not None:
+                topics = self.topics.candidates(vector)
+        emotions = tuple(
+            LabelScore(label, prediction[name].score_of(label))
+            for name in self._emotion_heads
+            for label in prediction[name].predicted
+        )
+        return Analysis(
+            moods=moods,
+            emotions=tuple(sorted(emotions, key=lambda e: -e.score)),
+            reactions=self.ranker.rank(prediction, moods, topics),
+            topics=topics,
+            prediction=prediction,
+        )
+
+    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        """Analyses texts in one engine run; odd text is a normal input."""
+        return [self.explain(p) for p in self.engine.predict(texts)]

