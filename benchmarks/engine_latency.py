@@ -1,7 +1,9 @@
 """Engine latency on a bundle: single-message and batched, medians over repeats.
 
 Prints a table and one JSON line. The baseline measured in the same run is tokenization alone
-(hygiene + ``tokenizers``), so the ratio says how much of a call ORT costs.
+(hygiene + ``tokenizers``), so the ratio says how much of a call ORT costs. ``analyze_single``
+is the whole analysis of one message (one engine run, mood fusion, topical matching against the
+emoji vocabulary, reaction ranking).
 
 Usage: ``python benchmarks/engine_latency.py --model DIR [--repeats N] [--threads T]``
 """
@@ -15,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from inference.analyzer import Analyzer
 from inference.engine import Engine
 from inference.hygiene import clean_text
 from inference.settings import EngineSettings, SessionSettings
@@ -59,6 +62,7 @@ def main() -> None:
     settings = EngineSettings(session=SessionSettings(intra_op_threads=args.threads))
     engine = Engine.from_path(args.model, settings)
     encoder = engine.bundle.encoder
+    analyzer = Analyzer.from_engine(engine)
     batch32 = (MESSAGES * 4)[:32]
 
     def tokenize_one() -> object:
@@ -67,6 +71,7 @@ def main() -> None:
     results = {
         "tokenize_single_ms": timed(tokenize_one, args.repeats),
         "single_ms": timed(lambda: engine.predict([MESSAGES[0]]), args.repeats),
+        "analyze_single_ms": timed(lambda: analyzer.analyze([MESSAGES[0]]), args.repeats),
         "batch32_ms": timed(lambda: engine.predict(batch32), max(20, args.repeats // 10)),
     }
     summary: dict[str, float | str] = {"model": engine.manifest.name}

@@ -32,6 +32,11 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--fp32", action="store_true", help="write the bundle in fp32, not int8")
     parser.add_argument("--resume", action="store_true", help="continue from OUT's checkpoint")
+    parser.add_argument(
+        "--bundle-only",
+        action="store_true",
+        help="skip training: write the bundle of the finished run in OUT (its final.pt)",
+    )
     parser.add_argument("--encoder", type=Path, help="pretrained encoder directory")
     parser.add_argument("--tasks", default=",".join(TASKS), help="comma-separated tasks")
     parser.add_argument("--epochs", type=int, default=defaults.epochs)
@@ -57,7 +62,7 @@ def run_train(args: argparse.Namespace) -> int:
     require_training_dependencies(default_encoder=args.encoder is None)
     from inference.training.bundle import build_bundle
     from inference.training.settings import TrainSettings
-    from inference.training.trainer import train
+    from inference.training.trainer import FINAL_FILE, train
 
     tasks = tuple(t.strip() for t in args.tasks.split(",") if t.strip())
     unknown = [t for t in tasks if t not in TASKS]
@@ -81,17 +86,18 @@ def run_train(args: argparse.Namespace) -> int:
         limit=args.limit,
         max_steps=args.max_steps,
     )
-    result = train(settings, resume=args.resume)
-    print(f"trained {result.steps} steps on {result.device} in {result.seconds / 60:.1f} min")
+    if args.bundle_only:
+        final = args.out / FINAL_FILE
+    else:
+        result = train(settings, resume=args.resume)
+        print(f"trained {result.steps} steps on {result.device} in {result.seconds / 60:.1f} min")
+        final = result.final
     dev = {}
     for task in tasks:
         dev[task] = read_dataset(task, split_files(args.data, task)[1]).head(args.limit)
     bundle_dir = args.bundle or args.out / "bundle"
-    total = sum(len(d) for d in dev.values()) * (1 if args.fp32 else 3)
-    with tqdm(total=total, desc="measure bundle", unit="text", file=sys.stderr) as bar:
-        report = build_bundle(
-            result.final, bundle_dir, int8=not args.fp32, dev=dev, progress=bar.update
-        )
+    with tqdm(desc="measure bundle", unit="text", file=sys.stderr) as bar:
+        report = build_bundle(final, bundle_dir, int8=not args.fp32, dev=dev, progress=bar.update)
     print(f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB, int8={report.int8})")
     for task, scores in report.dev.items():
         print(f"dev {task}: {scores}")

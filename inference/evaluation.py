@@ -92,6 +92,14 @@ def head_probabilities(
     return out
 
 
+def multi_hot(dataset: Dataset) -> npt.NDArray[np.bool_]:
+    """Gold labels of a dataset as a boolean ``(n, labels)`` matrix."""
+    gold = np.zeros((len(dataset), len(dataset.task.labels)), dtype=bool)
+    for row, example in enumerate(dataset.examples):
+        gold[row, list(example.labels)] = True
+    return gold
+
+
 def evaluate(
     engine: Engine, dataset: Dataset, progress: Callable[[int], None] | None = None
 ) -> Scores:
@@ -116,9 +124,7 @@ def evaluate(
     logger.info("evaluating %s on head %r (%d texts)", task.name, match.head.name, len(dataset))
     probabilities = head_probabilities(engine, dataset.texts, match, progress)
     if task.multi_label:
-        gold = np.zeros_like(probabilities, dtype=bool)
-        for row, example in enumerate(dataset.examples):
-            gold[row, list(example.labels)] = True
+        gold = multi_hot(dataset)
         if match.head.kind is HeadKind.SIGMOID:
             assert match.head.thresholds is not None
             cuts = np.asarray(match.head.thresholds, dtype=np.float32)[list(match.columns)]

@@ -21,7 +21,7 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -277,6 +277,28 @@ class GateReport:
         return {k: round(float(v), 3) for k, v in asdict(self).items()}
 
 
+ADMISSION_GRID: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
+
+
+def admission_threshold(
+    gate: TopicGate,
+    features: FloatArray,
+    right: npt.NDArray[np.bool_],
+    target_precision: float,
+) -> TopicGate:
+    """The gate with the lowest admission probability whose precision reaches the target.
+
+    Precision is measured on ``features``/``right``; when no threshold of
+    :data:`ADMISSION_GRID` reaches it, the strictest one is used.
+    """
+    probabilities = np.array([gate.probability(c, m) for c, m in features])
+    for cut in ADMISSION_GRID:
+        admitted = probabilities >= cut
+        if admitted.any() and right[admitted].mean() >= target_precision:
+            return replace(gate, min_probability=cut)
+    return replace(gate, min_probability=ADMISSION_GRID[-1])
+
+
 def calibrate(
     engine: Engine,
     vocabulary: EmojiVocabulary,
@@ -285,8 +307,13 @@ def calibrate(
     folds: int = 2,
     seed: int = 0,
     k: int = 3,
+    target_precision: float = 0.9,
 ) -> tuple[TopicGate, GateReport]:
     """Fits the topic gate on all examples and reports its ``folds``-fold held-out quality.
+
+    The logistic model gives calibrated probabilities; the admission threshold is then the
+    lowest that reaches ``target_precision`` on the fitting examples, so that a wrong topical
+    emoji is rare (each fold's threshold is chosen without its held-out examples).
 
     Args:
         engine: Engine of the bundle whose embedding head the gate is for.
@@ -295,6 +322,7 @@ def calibrate(
         folds: Folds of the held-out estimate.
         seed: Seed of the fold assignment.
         k: Nearest emoji considered per message.
+        target_precision: Precision the admission threshold aims for.
 
     Returns:
         The gate fitted on every example, and the held-out report.
@@ -306,7 +334,12 @@ def calibrate(
     admitted_right = admitted = hits = topical = false_hits = empty = 0
     for fold in np.array_split(order, folds):
         held = np.isin(per_example, fold)
-        gate = fit_gate(features[~held], right[~held])
+        gate = admission_threshold(
+            fit_gate(features[~held], right[~held]),
+            features[~held],
+            right[~held],
+            target_precision,
+        )
         for index in fold:
             rows = np.flatnonzero(per_example == index)
             passes = [gate.probability(*features[r]) >= gate.min_probability for r in rows]
@@ -325,4 +358,5 @@ def calibrate(
         topical_recall=hits / topical if topical else 0.0,
         false_admission=false_hits / empty if empty else 0.0,
     )
-    return fit_gate(features, right), report
+    gate = admission_threshold(fit_gate(features, right), features, right, target_precision)
+    return gate, report

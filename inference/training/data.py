@@ -81,6 +81,14 @@ def load_splits(
     return train, dev
 
 
+def class_priors(split: TokenisedSplit) -> list[float]:
+    """Label frequencies of a single-label split (add-one smoothed), in label order."""
+    counts = np.ones(len(split.dataset.task.labels))
+    for example in split.dataset.examples:
+        counts[example.labels[0]] += 1
+    return [float(c) for c in counts / counts.sum()]
+
+
 def epoch_plan(
     splits: dict[str, TokenisedSplit], batch_size: int, seed: int, epoch: int
 ) -> list[Batch]:

@@ -31,6 +31,7 @@ from inference.metrics import (
 )
 from inference.training.data import (
     TokenisedSplit,
+    class_priors,
     epoch_plan,
     length_sorted_batches,
     load_splits,
@@ -169,7 +170,14 @@ def train(settings: TrainSettings, *, resume: bool = False) -> TrainResult:
                 checkpoint_path, settings, model, optimizer, schedule, step, history, clock()
             )
     progress.close()
-    return _finish(settings, model, dev_splits, device, pad_id, encoder_dir, history, step, clock)
+    priors = {
+        task: class_priors(split)
+        for task, split in train_splits.items()
+        if not split.dataset.task.multi_label
+    }
+    return _finish(
+        settings, model, dev_splits, device, pad_id, encoder_dir, history, step, clock, priors
+    )
 
 
 class _Clock:
@@ -187,7 +195,18 @@ def hardware(device: torch.device) -> str:
     """A one-line description of the machine a run trained on."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA), {os.cpu_count()} CPU cores"
-    return f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} CPU threads"
+    return f"{_cpu_name()}, {torch.get_num_threads()} CPU threads"
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _remaining(plans: list[list[Any]], done: int, total: int) -> Iterator[tuple[int, int, Any]]:
@@ -411,6 +430,7 @@ def _finish(
     history: list[dict[str, Any]],
     steps: int,
     clock: _Clock,
+    priors: dict[str, list[float]],
 ) -> TrainResult:
     thresholds: dict[str, tuple[float, ...]] = {}
     for task, split in dev.items():
@@ -426,6 +446,7 @@ def _finish(
             "encoder_dir": str(encoder_dir),
             "max_length": settings.max_length,
             "thresholds": {k: list(v) for k, v in thresholds.items()},
+            "priors": priors,
             "metrics": metrics,
             "settings": settings.to_json(),
             "steps": steps,

@@ -13,11 +13,13 @@ import torch
 from inference.datasets import TASKS, Dataset, read_dataset, split_files
 from inference.engine import Engine
 from inference.errors import InferenceError
-from inference.evaluation import evaluate
+from inference.evaluation import evaluate, head_probabilities, match_head, multi_hot
 from inference.manifest import HeadKind, read_manifest
+from inference.metrics import tune_thresholds
 from inference.training.bundle import (
     DATA_SOURCES,
     HEAD_NAMES,
+    LOGIT_ADJUSTMENT,
     MODEL_CARD_FILE,
     BundleReport,
     build_bundle,
@@ -66,7 +68,9 @@ def record_of(trained_run: TrainResult) -> dict[str, Any]:
     return record
 
 
-def test_bundle_files_and_heads(report: BundleReport, trained_run: TrainResult) -> None:
+def test_bundle_files_and_heads(
+    report: BundleReport, trained_run: TrainResult, dev: dict[str, Dataset]
+) -> None:
     for name in ("model.onnx", "tokenizer.json", "manifest.json", MODEL_CARD_FILE):
         assert (report.path / name).is_file(), name
     assert not list(report.path.parent.glob(".stage-*"))  # the staging folder is gone
@@ -81,9 +85,14 @@ def test_bundle_files_and_heads(report: BundleReport, trained_run: TrainResult) 
     ]
     goemotions = engine.manifest.head("goemotions")
     assert goemotions.labels == TASKS["goemotions"].labels
-    assert goemotions.thresholds == pytest.approx(
-        record_of(trained_run)["thresholds"]["goemotions"]
-    )
+    if report.int8:
+        # The int8 graph gets thresholds tuned on its own dev probabilities.
+        match = match_head(engine.manifest, TASKS["goemotions"])
+        probabilities = head_probabilities(engine, dev["goemotions"].texts, match)
+        expected = tune_thresholds(probabilities, multi_hot(dev["goemotions"]))
+    else:
+        expected = record_of(trained_run)["thresholds"]["goemotions"]
+    assert goemotions.thresholds == pytest.approx(expected)
     assert engine.manifest.head("emotion").labels == TASKS["emotion"].labels
     assert engine.manifest.head("emoji").labels == TASKS["tweeteval-emoji"].labels
     for head in heads[:3]:
@@ -100,7 +109,7 @@ def test_bundle_files_and_heads(report: BundleReport, trained_run: TrainResult) 
 
 def test_onnx_matches_torch(fp32: tuple[BundleReport, list[int]], trained_run: TrainResult) -> None:
     report, _ = fp32
-    model, _ = load_final(trained_run.final)
+    model, record = load_final(trained_run.final)
     engine = Engine.from_path(report.path)
     batch = engine.bundle.encoder.encode(TEXTS)
     outputs = ["goemotions", "emotion", "emoji", "embedding"]
@@ -110,9 +119,15 @@ def test_onnx_matches_torch(fp32: tuple[BundleReport, list[int]], trained_run: T
             torch.from_numpy(batch.arrays["input_ids"]),
             torch.from_numpy(batch.arrays["attention_mask"]),
         )
+    # The emoji head is logit-adjusted by default: its graph logits are the model's minus
+    # log(training label frequency), folded into the bias.
+    priors = torch.tensor(record["priors"]["tweeteval-emoji"])
+    offsets = {"emoji": LOGIT_ADJUSTMENT["tweeteval-emoji"] * torch.log(priors)}
+    assert offsets["emoji"].abs().max() > 0.5
     for name, expected in zip(outputs, reference, strict=True):
+        want = expected - offsets.get(name, 0.0)
         assert graph[name].shape == tuple(expected.shape)
-        np.testing.assert_allclose(graph[name], expected.numpy(), atol=1e-4, err_msg=name)
+        np.testing.assert_allclose(graph[name], want.numpy(), atol=1e-4, err_msg=name)
 
     predictions = engine.predict(TEXTS)
     vectors = np.stack([p["embedding"].embedding for p in predictions])  # type: ignore[misc]
@@ -143,8 +158,9 @@ def test_int8_bundle(
     assert quantization["method"].startswith("dynamic int8")
     assert isinstance(quantization["per_channel"], bool)
     assert manifest.metrics["dev_fp32"] == float_report.dev
-    # fp32 reference plus two int8 candidates, each measured on every dev text
-    assert sum(done) == 3 * 3 * LINES
+    # fp32 reference plus two int8 candidates, each measured on every dev text; then the
+    # chosen one's GoEmotions probabilities for its own thresholds, and its final measurement
+    assert sum(done) == 3 * 3 * LINES + LINES + 3 * LINES
     assert sum(float_done) == 3 * LINES
     assert read_manifest(float_report.path / "manifest.json").provenance["quantization"] is None
 
@@ -227,3 +243,24 @@ def test_missing_or_corrupt_final(tmp_path: Path) -> None:
     with pytest.raises(InferenceError, match=r"bad\.pt: not a readable weights file"):
         load_final(tmp_path / "bad.pt")
     assert not (tmp_path / "b").exists()
+
+
+def test_logit_adjustment_can_be_turned_off(tmp_path: Path, trained_run: TrainResult) -> None:
+    plain = build_bundle(trained_run.final, tmp_path / "plain", int8=False, logit_adjustment={})
+    adjusted = read_manifest(tmp_path / "plain" / "manifest.json").provenance
+    assert adjusted["logit_adjustment"] == {}
+    model, _ = load_final(trained_run.final)
+    engine = Engine.from_path(plain.path)
+    batch = engine.bundle.encoder.encode(TEXTS)
+    (emoji,) = engine.bundle.session.run(["emoji"], batch.arrays)
+    with torch.no_grad():
+        reference = model(
+            torch.from_numpy(batch.arrays["input_ids"]),
+            torch.from_numpy(batch.arrays["attention_mask"]),
+        )
+    np.testing.assert_allclose(emoji, reference[2].numpy(), atol=1e-4)
+
+
+def test_logit_adjustment_is_recorded(report: BundleReport) -> None:
+    provenance = read_manifest(report.path / "manifest.json").provenance
+    assert set(provenance["logit_adjustment"]) == {"tweeteval-emoji"}
