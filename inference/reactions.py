@@ -21,11 +21,10 @@ leads, only warm or somber emoji remain (no 🐶 on "my dog died"). Candidates u
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from inference.manifest import HeadKind, HeadSpec, Manifest
 from inference.moods import NEGATIVE_MOODS, NEUTRAL, MoodScore
@@ -134,7 +133,7 @@ class ReactionRanker:
             entry = self.vocabulary.get(key)
             if entry is None or entry.tone not in allowed:
                 continue
-            score = 1.0 - float(np.prod([1.0 - s for s, _ in parts]))
+            score = 1.0 - math.prod(1.0 - s for s, _ in parts)
             if score >= self.min_score:
                 sources = tuple(source for _, source in sorted(parts, reverse=True))
                 candidates.append(ReactionCandidate(entry.emoji, round(score, 4), sources))
