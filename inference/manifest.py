@@ -38,6 +38,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from inference.errors import BundleError
+from inference.files import read_json_file
 
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"
@@ -185,12 +186,7 @@ def read_manifest(path: Path) -> Manifest:
             file and the first problem).
 
     """
-    if not path.is_file():
-        raise BundleError(path, "manifest file is missing")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(path, f"not a readable JSON file ({exc})") from None
+    raw = read_json_file(path, BundleError, "manifest file")
     try:
         return Manifest.model_validate(raw)
     except ValidationError as exc:

@@ -19,7 +19,6 @@ The loader uses the standard library only.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import Any
 
 from inference.datasets import GOEMOTIONS_LABELS
 from inference.errors import FileProblem
+from inference.files import read_json_file
 
 logger = logging.getLogger(__name__)
 
@@ -184,12 +184,7 @@ class EmojiVocabulary:
 
         """
         path = DEFAULT_VOCABULARY_FILE if path is None else path
-        if not path.is_file():
-            raise VocabularyError(path, "vocabulary file is missing")
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise VocabularyError(path, f"not a readable JSON file ({exc})") from None
+        raw = read_json_file(path, VocabularyError, "vocabulary file")
         try:
             vocabulary = _parse(raw)
         except ValueError as exc:
