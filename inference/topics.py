@@ -272,9 +272,14 @@ class GateReport:
     topical_recall: float
     false_admission: float
 
-    def as_dict(self) -> dict[str, float]:
-        """The figures rounded to 3 places."""
-        return {k: round(float(v), 3) for k, v in asdict(self).items()}
+    def as_dict(self) -> dict[str, float | int]:
+        """The figures, rates rounded to 3 places."""
+        return {
+            "examples": self.examples,
+            "precision": round(self.precision, 3),
+            "topical_recall": round(self.topical_recall, 3),
+            "false_admission": round(self.false_admission, 3),
+        }
 
 
 ADMISSION_GRID: tuple[float, ...] = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))

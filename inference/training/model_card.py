@@ -77,13 +77,23 @@ def render_model_card(manifest: Manifest) -> str:
         gate = metrics["topic_gate"]
         lines += [
             "",
-            f"Topic gate (inference/data/topic_calibration.jsonl, {gate['examples']} messages, "
-            f"2-fold held out): precision {gate['precision']:.3f}, recall on topical messages "
+            "Topic gate (inference/data/topic_calibration.jsonl, "
+            f"{int(gate['examples'])} messages, 2-fold held out): precision "
+            f"{gate['precision']:.3f}, recall on topical messages "
             f"{gate['topical_recall']:.3f}, false admissions on messages without a topic "
             f"{gate['false_admission']:.3f}.",
         ]
     if "embedding" in metrics:
-        lines += ["", "Embedding fidelity to all-MiniLM-L6-v2: " + str(metrics["embedding"])]
+        e = metrics["embedding"]
+        lines += [
+            "",
+            f"Embedding fidelity to all-MiniLM-L6-v2 on {e['texts']} dev texts (embedding head; "
+            "in brackets the fine-tuned encoder's mean-pooled states without the distilled head): "
+            f"mean cosine {e['mean_cosine']:.3f} ({e['pooled_mean_cosine']:.3f}), Spearman of "
+            f"pairwise similarities {e['pairwise_spearman']:.3f} "
+            f"({e['pooled_pairwise_spearman']:.3f}), 10-nearest-neighbour overlap "
+            f"{e['neighbour_overlap']:.3f} ({e['pooled_neighbour_overlap']:.3f}).",
+        ]
     lines += [
         "",
         "## Training",
@@ -93,7 +103,13 @@ def render_model_card(manifest: Manifest) -> str:
         f"({training.get('hardware') or 'hardware not recorded'}); "
         f"{_minutes(training.get('seconds'))}.",
         "- Settings: " + ", ".join(f"{k}={v}" for k, v in settings.items()) + ".",
-        f"- Quantisation: {provenance.get('quantization') or 'none (fp32)'}.",
+        f"- Quantisation: {_quantisation(provenance.get('quantization'))}.",
+        "- Logit adjustment: "
+        + (
+            "; ".join(f"{t}: {v}" for t, v in provenance.get("logit_adjustment", {}).items())
+            or "none"
+        )
+        + ".",
         "",
         "## Data and licences",
         "",
@@ -112,6 +128,13 @@ def render_model_card(manifest: Manifest) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _quantisation(value: dict[str, Any] | None) -> str:
+    if not value:
+        return "none (fp32)"
+    scheme = "per channel" if value.get("per_channel") else "per tensor"
+    return f"{value.get('method')}, weights {scheme}; thresholds re-tuned on the int8 graph"
 
 
 def _minutes(seconds: float | None) -> str:
