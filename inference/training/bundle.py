@@ -224,15 +224,14 @@ def build_bundle(
             record = _retune_thresholds(_trial(chosen, stage, base), record, dev, progress)
             base = _manifest(model, record, opset, quantization=None)
             metrics = _dev_metrics(chosen, stage, base, dev, progress)
-        gate, gate_report = calibrate(
-            _trial(chosen, stage, base), EmojiVocabulary.load(), read_calibration()
-        )
+        engine = _trial(chosen, stage, base)  # one session for the gate and the fidelity
+        gate, gate_report = calibrate(engine, EmojiVocabulary.load(), read_calibration())
         logger.info("topic gate, held out: %s", gate_report.as_dict())
         fidelity: dict[str, Any] = {}
         if dev:
             texts = [t for dataset in dev.values() for t in dataset.texts][:_FIDELITY_TEXTS]
             fidelity = embedding_fidelity(
-                _trial(chosen, stage, base), model, encoder_dir, texts, int(record["max_length"])
+                engine, model, encoder_dir, texts, int(record["max_length"])
             )
             logger.info("embedding fidelity: %s", fidelity)
         manifest = _manifest(model, record, opset, quantization, metrics, reference)
