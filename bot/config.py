@@ -25,6 +25,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
+from bot.chat_settings import CUSTOM_EMOJI_PATTERN, ChatSettings, Mode
 from inference.settings import (
     BatchSettings,
     EngineSettings,
@@ -35,12 +36,15 @@ from inference.settings import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "BotSection",
     "Config",
     "ConfigError",
     "ConfigSection",
     "InferenceSection",
     "LoggingSection",
     "ModelSection",
+    "PlatformsSection",
+    "StoreSection",
     "load_config",
 ]
 
@@ -198,6 +202,87 @@ class LoggingSection(ConfigSection):
     format: LogFormat = "text"
 
 
+def _check_custom_emoji(value: dict[str, str]) -> dict[str, str]:
+    """Refuse custom-emoji values that are not ``<:name:id>``."""
+    for key, emoji in value.items():
+        if not key or not CUSTOM_EMOJI_PATTERN.fullmatch(emoji):
+            raise PydanticCustomError(
+                "custom_emoji",
+                "Input should map moods or emoji to custom emoji like <:name:123456789012345678>",
+            )
+    return value
+
+
+_DEFAULT_CHAT = ChatSettings()
+
+
+class BotSection(ConfigSection):
+    """What the bot does in a chat that changed nothing (a chat's own changes live in the store).
+
+    Attributes:
+        mode: react, suggest, both or off.
+        reaction_threshold: Least score (0..1) of the best reaction candidate for any reaction.
+        suggestion_threshold: Least fit (0..1) of the best reply for any suggestion.
+        max_suggestions: Most replies suggested at once (0..3).
+        chat_cooldown_s: Least seconds between two automatic reactions in one chat.
+        user_cooldown_s: Least seconds between two automatic reactions to one person.
+        budget_reactions: Most automatic reactions per chat within ``budget_window_s``.
+        budget_window_s: Length of the reaction budget's window in seconds.
+        budget_share: Most automatic reactions as a share of the chat's messages in the window.
+        custom_emoji: Discord: mood or emoji -> a server's custom emoji ``<:name:id>``.
+
+    """
+
+    mode: Mode = _DEFAULT_CHAT.mode
+    reaction_threshold: _Float = Field(default=_DEFAULT_CHAT.reaction_threshold, ge=0, le=1)
+    suggestion_threshold: _Float = Field(default=_DEFAULT_CHAT.suggestion_threshold, ge=0, le=1)
+    max_suggestions: _Int = Field(default=_DEFAULT_CHAT.max_suggestions, ge=0, le=3)
+    chat_cooldown_s: _Float = Field(
+        default=_DEFAULT_CHAT.chat_cooldown_s, ge=0, allow_inf_nan=False
+    )
+    user_cooldown_s: _Float = Field(
+        default=_DEFAULT_CHAT.user_cooldown_s, ge=0, allow_inf_nan=False
+    )
+    budget_reactions: _Int = Field(default=_DEFAULT_CHAT.budget_reactions, ge=0, le=10_000)
+    budget_window_s: _Float = Field(
+        default=_DEFAULT_CHAT.budget_window_s, gt=0, allow_inf_nan=False
+    )
+    budget_share: _Float = Field(default=_DEFAULT_CHAT.budget_share, ge=0, le=1)
+    custom_emoji: Annotated[dict[str, str], AfterValidator(_check_custom_emoji)] = Field(
+        default_factory=dict
+    )
+
+    def chat_settings(self) -> ChatSettings:
+        """The defaults every chat starts from."""
+        return ChatSettings(**self.model_dump())
+
+
+class StoreSection(ConfigSection):
+    """Where per-chat settings, opt-outs and daily mood counts are kept (SQLite).
+
+    Attributes:
+        path: The database file. A relative path is taken relative to the config file's
+            directory (the working directory without a config file); ``~`` is expanded.
+            ``:memory:`` keeps nothing across restarts.
+
+    """
+
+    path: str = "moodmoji.sqlite3"
+
+
+class PlatformsSection(ConfigSection):
+    """Per-platform reaction limits (Telegram allows exactly one reaction per message).
+
+    Attributes:
+        discord_max_reactions: Most reactions the bot puts on one Discord message (1..20).
+        generic_max_reactions: Most reactions returned by the HTTP API and the CLI (1..20).
+
+    """
+
+    discord_max_reactions: _Int = Field(default=1, ge=1, le=20)
+    generic_max_reactions: _Int = Field(default=3, ge=1, le=20)
+
+
 class Config(ConfigSection):
     """The whole configuration; ``Config()`` is the built-in defaults.
 
@@ -208,12 +293,18 @@ class Config(ConfigSection):
         model: Which model bundle to load.
         inference: ONNX Runtime, text hygiene and batching settings.
         logging: Log level and format.
+        bot: What the bot does in a chat by default.
+        store: The settings-and-stats database.
+        platforms: Per-platform reaction limits.
 
     """
 
     model: ModelSection = Field(default_factory=ModelSection)
     inference: InferenceSection = Field(default_factory=InferenceSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
+    bot: BotSection = Field(default_factory=BotSection)
+    store: StoreSection = Field(default_factory=StoreSection)
+    platforms: PlatformsSection = Field(default_factory=PlatformsSection)
 
     def engine_settings(self) -> EngineSettings:
         """Map the ``inference`` section onto the inference core's frozen settings.
@@ -291,7 +382,7 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
         errors = exc.errors(include_url=False, include_input=False)
         key, problem = _describe(errors[0])
         raise ConfigError(key, problem, more=len(errors) - 1) from None
-    return _resolve_model_path(config, path)
+    return _resolve_paths(config, path)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -472,13 +563,21 @@ def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
     return list(model.model_fields)
 
 
-def _resolve_model_path(config: Config, config_path: Path) -> Config:
-    """Expand ``~`` in ``model.path`` and anchor a relative one at the config file's directory."""
-    raw = config.model.path
-    if raw is None:
-        return config
-    bundle = Path(raw).expanduser()
-    if not bundle.is_absolute():
-        bundle = config_path.resolve().parent / bundle
-    model = config.model.model_copy(update={"path": str(bundle)})
-    return config.model_copy(update={"model": model})
+def _resolve_paths(config: Config, config_path: Path) -> Config:
+    """Expand ``~`` in ``model.path`` and ``store.path``; anchor relative ones at the file."""
+    base = config_path.resolve().parent
+    update: dict[str, ConfigSection] = {}
+    if config.model.path is not None:
+        update["model"] = config.model.model_copy(
+            update={"path": str(_anchor(config.model.path, base))}
+        )
+    if config.store.path != ":memory:":
+        update["store"] = config.store.model_copy(
+            update={"path": str(_anchor(config.store.path, base))}
+        )
+    return config.model_copy(update=update)
+
+
+def _anchor(raw: str, base: Path) -> Path:
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else base / path

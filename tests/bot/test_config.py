@@ -16,11 +16,17 @@ from bot.config import (
     InferenceSection,
     LoggingSection,
     ModelSection,
+    StoreSection,
     load_config,
 )
 from inference.settings import BatchSettings, EngineSettings, HygieneSettings, SessionSettings
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+
+
+def defaults_at(directory: Path) -> Config:
+    """The built-in defaults as loaded from a file in ``directory`` (store path anchored)."""
+    return Config(store=StoreSection(path=str(directory.resolve() / "moodmoji.sqlite3")))
 
 
 def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
@@ -69,7 +75,7 @@ def test_defaults_match_inference_settings() -> None:
 
 @pytest.mark.parametrize("text", ["", "\n", "# only a comment\n", "---\n"])
 def test_empty_file_gives_defaults(tmp_path: Path, text: str) -> None:
-    assert load_config(write(tmp_path, text), environ={}) == Config()
+    assert load_config(write(tmp_path, text), environ={}) == defaults_at(tmp_path)
 
 
 def test_empty_section_gives_its_defaults(tmp_path: Path) -> None:
@@ -83,7 +89,7 @@ def test_empty_section_gives_its_defaults(tmp_path: Path) -> None:
 
 
 def test_repo_config_equals_builtin_defaults() -> None:
-    assert load_config(REPO_CONFIG, environ={}) == Config()
+    assert load_config(REPO_CONFIG, environ={}) == defaults_at(REPO_CONFIG.parent)
 
 
 def _sections(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
@@ -130,7 +136,8 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     err = error_of(write(tmp_path, "telegram:\n  token: x\n"))
     assert err.key == "telegram"
     assert str(err) == (
-        "config error: telegram: unknown key (known keys: model, inference, logging)"
+        "config error: telegram: unknown key "
+        "(known keys: model, inference, logging, bot, store, platforms)"
     )
 
 

@@ -1,0 +1,192 @@
+"""Platform constraints on reactions: which emoji may be sent, how many, and what stands in.
+
+* **Telegram**: one reaction per message, from the 73 emoji of
+  ``telegram.constants.ReactionEmoji`` (kept verbatim in ``data/telegram_reactions.json``;
+  ``bot/`` never imports telegram), narrowed by a chat's ``available_reactions``. A candidate
+  outside the list is replaced through a meaning-preserving fallback map
+  (``data/telegram_fallbacks.json``: 🎂 -> 🎉, 🐶 -> 🥰) or skipped when none keeps the meaning.
+* **Discord**: any Unicode emoji, up to ``max_reactions``, and a map from coarse moods or emoji
+  to a server's custom emoji (``<:name:id>``).
+* **Generic** (HTTP, console): the candidates as they are, up to ``max_reactions``.
+
+Every replacement and refusal is recorded as an explanation :class:`~bot.decision.Step`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from bot.decision import Candidate, Reaction, Step
+from bot.messages import Platform
+from inference.vocabulary import emoji_key
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "TELEGRAM_FALLBACKS_FILE",
+    "TELEGRAM_REACTIONS_FILE",
+    "PlatformDataError",
+    "PlatformRules",
+    "load_telegram_fallbacks",
+    "load_telegram_reactions",
+]
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TELEGRAM_REACTIONS_FILE = DATA_DIR / "telegram_reactions.json"
+TELEGRAM_FALLBACKS_FILE = DATA_DIR / "telegram_fallbacks.json"
+
+
+class PlatformDataError(Exception):
+    """A platform data file is missing or malformed; ``str()`` names the file."""
+
+
+def _read(path: Path, key: str) -> object:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PlatformDataError(f"{path}: cannot be read ({exc})") from None
+    if not isinstance(data, dict) or key not in data:
+        raise PlatformDataError(f"{path}: expected a JSON object with {key!r}")
+    return data[key]
+
+
+def load_telegram_reactions(path: Path = TELEGRAM_REACTIONS_FILE) -> tuple[str, ...]:
+    """The emoji a Telegram bot may react with, verbatim."""
+    emoji = _read(path, "emoji")
+    if not isinstance(emoji, list) or not all(isinstance(e, str) and e for e in emoji):
+        raise PlatformDataError(f"{path}: 'emoji' should be a list of emoji")
+    return tuple(emoji)
+
+
+def load_telegram_fallbacks(path: Path = TELEGRAM_FALLBACKS_FILE) -> dict[str, str | None]:
+    """Vocabulary emoji -> a Telegram emoji that keeps its meaning, or ``None``."""
+    fallbacks = _read(path, "fallbacks")
+    if not isinstance(fallbacks, dict) or not all(
+        isinstance(v, str) or v is None for v in fallbacks.values()
+    ):
+        raise PlatformDataError(f"{path}: 'fallbacks' should map emoji to an emoji or null")
+    return {str(k): v for k, v in fallbacks.items()}
+
+
+@dataclass(frozen=True)
+class PlatformRules:
+    """The reaction rules of one platform.
+
+    Attributes:
+        platform: Which platform.
+        max_reactions: Most reactions on one message.
+        allowed: The emoji the platform accepts, verbatim (``None``: any Unicode emoji).
+        fallbacks: Emoji key -> an allowed emoji that keeps the meaning, or ``None``.
+        custom_emoji_allowed: Whether custom emoji (``<:name:id>``) may be sent.
+
+    """
+
+    platform: Platform
+    max_reactions: int = 1
+    allowed: tuple[str, ...] | None = None
+    fallbacks: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
+    custom_emoji_allowed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_reactions < 1:
+            raise ValueError(f"max_reactions must be at least 1, got {self.max_reactions}")
+        fallbacks = {emoji_key(k): v for k, v in self.fallbacks.items()}
+        object.__setattr__(self, "fallbacks", MappingProxyType(fallbacks))
+
+    @classmethod
+    def telegram(cls) -> PlatformRules:
+        """Telegram's rules, from the packaged data files."""
+        return cls(
+            Platform.TELEGRAM,
+            max_reactions=1,
+            allowed=load_telegram_reactions(),
+            fallbacks=load_telegram_fallbacks(),
+        )
+
+    @classmethod
+    def discord(cls, max_reactions: int = 1) -> PlatformRules:
+        """Discord's rules: any Unicode emoji, custom emoji through the chat's map."""
+        return cls(Platform.DISCORD, max_reactions=max_reactions, custom_emoji_allowed=True)
+
+    @classmethod
+    def generic(cls, max_reactions: int = 3) -> PlatformRules:
+        """No platform constraint beyond a count."""
+        return cls(Platform.GENERIC, max_reactions=max_reactions)
+
+    def fit(
+        self,
+        candidates: Sequence[Candidate],
+        *,
+        mood: str | None = None,
+        available: AbstractSet[str] | None = None,
+        custom_emoji: Mapping[str, str] | None = None,
+    ) -> tuple[tuple[Reaction, ...], tuple[Step, ...]]:
+        """Turns ranked, already safe candidates into the reactions this platform can take.
+
+        Args:
+            candidates: Candidates that passed the confidence and sensitivity rules, best first.
+            mood: The message's leading mood (for a mood -> custom-emoji map).
+            available: The emoji a chat allows (Telegram ``available_reactions``), compared
+                without U+FE0F; ``None`` means the platform's whole list.
+            custom_emoji: Mood or emoji -> ``<:name:id>`` (Discord).
+
+        Returns:
+            The reactions (at most ``max_reactions``) and what was replaced or refused.
+
+        """
+        steps: list[Step] = []
+        reactions: list[Reaction] = []
+        seen: set[str] = set()
+        allowed = {emoji_key(e): e for e in self.allowed} if self.allowed is not None else None
+        chat_allows = {emoji_key(e) for e in available} if available is not None else None
+        custom = {emoji_key(k): v for k, v in (custom_emoji or {}).items()}
+        for candidate in candidates:
+            if len(reactions) >= self.max_reactions:
+                break
+            emoji, stands_for = candidate.emoji, None
+            key = emoji_key(emoji)
+            if self.custom_emoji_allowed and key in custom:
+                emoji, stands_for = custom[key], candidate.emoji
+                steps.append(Step("custom-emoji", f"{candidate.emoji} -> server emoji {emoji}"))
+            elif (
+                self.custom_emoji_allowed
+                and mood in custom
+                and not reactions
+                and set(candidate.sources) & {"mood", "emotion"}
+            ):
+                emoji, stands_for = custom[mood], candidate.emoji
+                steps.append(Step("custom-emoji", f"{mood} mood -> server emoji {emoji}"))
+            elif allowed is not None and key not in allowed:
+                substitute = self.fallbacks.get(key)
+                if substitute is None or emoji_key(substitute) not in allowed:
+                    steps.append(
+                        Step(
+                            f"{self.platform}-unavailable",
+                            f"{candidate.emoji} is not a {self.platform} reaction and nothing "
+                            "with its meaning is",
+                        )
+                    )
+                    continue
+                emoji, stands_for = allowed[emoji_key(substitute)], candidate.emoji
+                steps.append(
+                    Step(
+                        f"{self.platform}-fallback",
+                        f"{candidate.emoji} is not a {self.platform} reaction; {emoji} stands in",
+                    )
+                )
+            elif allowed is not None:
+                emoji = allowed[key]  # the platform's verbatim form (with or without U+FE0F)
+            if chat_allows is not None and emoji_key(emoji) not in chat_allows:
+                steps.append(Step("chat-reactions", f"{emoji} is not enabled in this chat"))
+                continue
+            if emoji_key(emoji) in seen:
+                continue
+            seen.add(emoji_key(emoji))
+            reactions.append(Reaction(emoji, candidate.score, stands_for))
+        return tuple(reactions), tuple(steps)

@@ -1,0 +1,147 @@
+"""Reaction decisions: sensitivity, the confidence gate, then the platform's constraints.
+
+The ranker of the inference core already drops playful emoji when the leading mood is
+negative. The policy adds what the bot layer knows better:
+
+1. **Sensitivity** (:func:`assess`): a message is *somber* when sadness or fear leads, holds
+   30 % together, or the model found a somber fine emotion (grief, remorse, nervousness ...):
+   only warm or somber emoji may go on it. It is *negative* when any negative mood holds 25 %:
+   no playful emoji then.
+2. **Confidence gate**: nothing unless the best remaining candidate scores at least the chat's
+   ``reaction_threshold``; weaker candidates are never sent in its place. Neutral logistics
+   ("the meeting moved to 3pm") rarely produce any candidate, so they get none.
+3. **Platform** (:class:`~bot.platforms.PlatformRules`): allowed emoji, fallbacks, counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+
+from bot.decision import Candidate, Reaction, Step, Tag
+from bot.platforms import PlatformRules
+from inference.moods import NEGATIVE_MOODS
+from inference.vocabulary import SOMBER_LABELS, SOMBER_MOODS, EmojiVocabulary, Tone
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["NEGATIVE_SHARE", "SOMBER_SHARE", "ReactionPolicy", "Sensitivity", "assess"]
+
+#: Sadness and fear together at least this share make a message somber.
+SOMBER_SHARE = 0.3
+#: Any negative mood at least this share makes a message negative.
+NEGATIVE_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """How careful the bot must be with a message.
+
+    Attributes:
+        somber: Grief, sadness, fear or distress: only warm or somber responses.
+        negative: Some negative mood: nothing playful, no congratulations.
+        reason: Why, in words (``None`` when neither).
+
+    """
+
+    somber: bool = False
+    negative: bool = False
+    reason: str | None = None
+
+
+def assess(moods: Sequence[Tag], emotions: Sequence[Tag]) -> Sensitivity:
+    """Judges a message's sensitivity from its mood shares and fine emotions."""
+    share = {m.label: m.score for m in moods}
+    lead = moods[0].label if moods else None
+    somber_labels = sorted(e.label for e in emotions if e.label in SOMBER_LABELS)
+    if lead in SOMBER_MOODS:
+        return Sensitivity(True, True, f"{lead} leads")
+    if somber_labels:
+        return Sensitivity(True, True, f"the model found {', '.join(somber_labels)}")
+    if sum(share.get(m, 0.0) for m in SOMBER_MOODS) >= SOMBER_SHARE:
+        return Sensitivity(True, True, f"sadness and fear hold {SOMBER_SHARE:.0%} or more")
+    negative = sorted(m for m in NEGATIVE_MOODS if share.get(m, 0.0) >= NEGATIVE_SHARE)
+    if negative or lead in NEGATIVE_MOODS:
+        return Sensitivity(False, True, f"{', '.join(negative or [str(lead)])} in the mood")
+    return Sensitivity()
+
+
+class ReactionPolicy:
+    """Chooses the reactions of one analysed message.
+
+    Args:
+        vocabulary: The emoji vocabulary (each emoji's tone).
+
+    """
+
+    def __init__(self, vocabulary: EmojiVocabulary) -> None:
+        self.vocabulary = vocabulary
+
+    def choose(
+        self,
+        candidates: Sequence[Candidate],
+        sensitivity: Sensitivity,
+        threshold: float,
+        rules: PlatformRules,
+        *,
+        mood: str | None = None,
+        available: AbstractSet[str] | None = None,
+        custom_emoji: Mapping[str, str] | None = None,
+    ) -> tuple[tuple[Reaction, ...], tuple[Step, ...]]:
+        """Applies sensitivity, the confidence gate and the platform's rules.
+
+        Returns:
+            The reactions (maybe none) and the steps that explain them.
+
+        """
+        steps: list[Step] = []
+        kept = list(candidates)
+        allowed = self._allowed_tones(sensitivity)
+        if allowed is not None:
+            dropped = [c for c in kept if self._tone(c.emoji) not in allowed]
+            kept = [c for c in kept if c not in dropped]
+            if dropped:
+                names = " ".join(c.emoji for c in dropped)
+                steps.append(
+                    Step(
+                        "sensitivity",
+                        f"dropped {names}: {sensitivity.reason}, so only "
+                        f"{'/'.join(sorted(allowed))} emoji",
+                    )
+                )
+        if not kept:
+            steps.append(Step("confidence-gate", "no candidate left: no reaction"))
+            return (), tuple(steps)
+        if kept[0].score < threshold:
+            steps.append(
+                Step(
+                    "confidence-gate",
+                    f"best candidate {kept[0].emoji} scores {kept[0].score:.2f}, under the "
+                    f"threshold {threshold:g}: no reaction",
+                )
+            )
+            return (), tuple(steps)
+        confident = [c for c in kept if c.score >= threshold]
+        reactions, fitted = rules.fit(
+            confident, mood=mood, available=available, custom_emoji=custom_emoji
+        )
+        steps.extend(fitted)
+        if not reactions:
+            steps.append(
+                Step(f"{rules.platform}-constraints", "no confident candidate can be sent here")
+            )
+        return reactions, tuple(steps)
+
+    def _tone(self, emoji: str) -> Tone:
+        entry = self.vocabulary.get(emoji)
+        return entry.tone if entry is not None else Tone.NEUTRAL
+
+    @staticmethod
+    def _allowed_tones(sensitivity: Sensitivity) -> frozenset[Tone] | None:
+        if sensitivity.somber:
+            return frozenset({Tone.WARM, Tone.SOMBER})
+        if sensitivity.negative:
+            return frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
+        return None
