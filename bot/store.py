@@ -1,0 +1,787 @@
+"""The settings store: per-chat setting overrides, opt-outs and daily mood counts, in SQLite.
+
+One SQLite file holds, keyed by platform (``"telegram"``, ``"discord"``, ``"http"``,
+``"console"``) and by chat or user id (stored as TEXT, so that Telegram integers and Discord
+snowflakes look alike):
+
+- ``chat_settings``: the fields of :class:`~bot.chat_settings.ChatSettings` a chat changed, as
+  a JSON object (every value is checked with :func:`~bot.chat_settings.check_override` first);
+- ``opt_outs``: users (everywhere on a platform) and chats that asked the bot to leave them be;
+- ``mood_counts``: how many messages of each mood a chat had per UTC day.
+
+The store never holds the text of a message, nor anything else about a person beyond a user
+opt-out row: mood counts are per chat and day, never per user.
+
+The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied in order,
+each in its own transaction, when a store is opened. Several processes may share one file (WAL
+journal, busy timeout), and one :class:`SettingsStore` may be shared by threads (a lock
+serialises every access). Every failure of the database reaches callers as :class:`StoreError`,
+whose ``str()`` names the file; a file that fails to open is never modified.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from bot.chat_settings import ChatSettings, Mode, check_override
+
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "DeletionReport",
+    "OptOut",
+    "SettingsStore",
+    "StoreError",
+]
+
+logger = logging.getLogger(__name__)
+
+MEMORY = ":memory:"
+"""The path that opens a private, in-memory store (for tests and the console)."""
+
+BUSY_TIMEOUT_S = 5.0
+"""How long a write waits for another connection's lock before giving up."""
+
+#: Schema scripts, in order: ``MIGRATIONS[n - 1]`` takes a file from version ``n - 1`` to ``n``.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: chat settings overrides and opt-outs.
+    """
+    CREATE TABLE chat_settings (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        overrides TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (platform, chat_id)
+    );
+    CREATE TABLE opt_outs (
+        platform TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('user', 'chat')),
+        subject_id TEXT NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (platform, kind, subject_id)
+    );
+    """,
+    # 2: daily mood counts per chat, and when a chat last changed its settings.
+    """
+    ALTER TABLE chat_settings ADD COLUMN updated_at TEXT;
+    CREATE TABLE mood_counts (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        day TEXT NOT NULL,
+        mood TEXT NOT NULL,
+        count INTEGER NOT NULL CHECK (count >= 0),
+        PRIMARY KEY (platform, chat_id, day, mood)
+    );
+    """,
+)
+
+SCHEMA_VERSION = 2
+"""The schema version this code writes; files at a newer version are refused."""
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_MOOD = re.compile(r"[a-z_-]{1,32}")
+
+_CORRUPT_AT_OPEN = (
+    "not a readable SQLite database (corrupt, or another kind of file); it was left untouched"
+)
+_READ_ONLY = (
+    "read-only: settings cannot be saved (no write access to the file, its directory or its "
+    "-wal/-shm files, or the store was opened read-only)"
+)
+_BUSY = "busy: another process holds the database (gave up waiting for its lock)"
+
+# Primary SQLite result codes (the low byte of an extended code).
+_SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 5, 6, 8
+_SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 11, 13, 14, 26
+
+
+class StoreError(Exception):
+    """The settings store could not be opened, read or written; ``str()`` is one line.
+
+    Attributes:
+        path: The database file (``":memory:"`` for an in-memory store).
+        problem: What went wrong, e.g. ``"read-only: settings cannot be saved ..."``.
+
+    """
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+@dataclass(frozen=True)
+class OptOut:
+    """One opt-out: a user (everywhere on a platform) or a chat asked the bot to stay out.
+
+    Attributes:
+        kind: ``"user"`` or ``"chat"``.
+        subject_id: The user's or chat's id, as text.
+        since: When the opt-out was recorded, ISO 8601 in UTC.
+
+    """
+
+    kind: Literal["user", "chat"]
+    subject_id: str
+    since: str
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    """How many rows a deletion removed, table by table.
+
+    Attributes:
+        chats: Rows of per-chat settings.
+        opt_outs: Opt-out rows.
+        mood_rows: Rows of daily mood counts (one per chat, day and mood).
+
+    """
+
+    chats: int
+    opt_outs: int
+    mood_rows: int
+
+    @property
+    def total(self) -> int:
+        """Rows removed in all."""
+        return self.chats + self.opt_outs + self.mood_rows
+
+
+class SettingsStore:
+    """Per-chat settings overrides, opt-outs and mood counts in one SQLite file.
+
+    Build one with :meth:`open`; the constructor only wraps a connection that is already set
+    up. Every method may be called from any thread. Ids may be given as ``str`` or ``int`` and
+    are stored as ``str(id)``.
+    """
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        """Wraps an open connection; :meth:`open` builds it and migrates the schema.
+
+        Args:
+            connection: Opened with ``isolation_level=None`` (transactions are explicit) and
+                ``check_same_thread=False``.
+            path: The database's path, used in error messages.
+
+        """
+        self._connection: sqlite3.Connection | None = connection
+        self._path = path
+        self._lock = threading.Lock()
+
+    # ----------------------------------------------------------------------------------------
+    # Opening and closing
+    # ----------------------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls, path: Path | str, *, read_only: bool = False, timeout: float = BUSY_TIMEOUT_S
+    ) -> SettingsStore:
+        """Opens (creating if needed) the store at ``path`` and brings its schema up to date.
+
+        Args:
+            path: The database file; its parent directories are created. ``":memory:"`` opens
+                a private in-memory store.
+            read_only: Open the file without write access (it must exist and be up to date);
+                every write then raises :class:`StoreError`.
+            timeout: Seconds to wait for another connection's lock.
+
+        Returns:
+            The open store.
+
+        Raises:
+            StoreError: The file is not a readable SQLite database, was written by a newer
+                moodmoji, cannot be written (read-only file or directory), or stayed locked.
+                In every case the file is left as it was.
+            ValueError: ``read_only`` with ``":memory:"``.
+
+        """
+        name = str(path)
+        memory = name == MEMORY
+        if memory and read_only:
+            raise ValueError("an in-memory store cannot be opened read-only")
+        if not memory:
+            _check_file(Path(path), read_only=read_only)
+        try:
+            if memory:
+                connection = sqlite3.connect(MEMORY, isolation_level=None, check_same_thread=False)
+            elif read_only:
+                connection = _connect_read_only(Path(path), timeout)
+            else:
+                connection = sqlite3.connect(
+                    path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(name, _problem(exc, opening=True)) from exc
+        store = cls(connection, name)
+        try:
+            store._prepare(
+                timeout=timeout, wal=not memory and not read_only, writable=not read_only
+            )
+            version = store.migrate()
+        except BaseException:
+            store.close()
+            raise
+        logger.info("settings store %s open at schema version %d", name, version)
+        return store
+
+    def _prepare(self, *, timeout: float, wal: bool, writable: bool) -> None:
+        """Checks the file reads as a sound, not-newer database, then sets the connection up."""
+        with self._reading(opening=True) as connection:
+            connection.execute(f"PRAGMA busy_timeout = {max(0, round(timeout * 1000))}")
+            version = _user_version(connection)
+            self._refuse_newer(version)
+            if [tuple(row) for row in connection.execute("PRAGMA quick_check")] != [("ok",)]:
+                raise StoreError(self._path, _CORRUPT_AT_OPEN)
+            if writable:
+                # A read-only file opens without complaint, and BEGIN IMMEDIATE succeeds on it;
+                # only an actual change is refused. Change nothing, then roll back.
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    connection.execute(f"PRAGMA user_version = {version}")
+                finally:
+                    _roll_back(connection)
+            if wal:
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    logger.warning("%s: WAL journal unavailable, using %s", self._path, mode)
+                connection.execute("PRAGMA synchronous = NORMAL")
+
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                self._path,
+                f"written by a newer moodmoji (schema version {version}; this version knows up "
+                f"to {SCHEMA_VERSION}); it was left untouched",
+            )
+
+    def migrate(self) -> int:
+        """Applies the missing :data:`MIGRATIONS`, each in its own transaction.
+
+        Safe when several processes open an old file at once: each step re-reads the version
+        inside its transaction and skips what another process already did.
+
+        Returns:
+            The schema version after migrating (:data:`SCHEMA_VERSION`).
+
+        Raises:
+            StoreError: The file is newer than this code, or could not be written.
+
+        """
+        with self._reading() as connection:
+            version = _user_version(connection)
+            self._refuse_newer(version)
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                connection.execute("BEGIN IMMEDIATE")
+                try:
+                    if _user_version(connection) < target:
+                        for statement in _statements(MIGRATIONS[target - 1]):
+                            connection.execute(statement)
+                        connection.execute(f"PRAGMA user_version = {target}")
+                        logger.info("%s: migrated the schema to version %d", self._path, target)
+                    connection.execute("COMMIT")
+                finally:
+                    _roll_back(connection)
+            return _user_version(connection)
+
+    @property
+    def path(self) -> str:
+        """The database's path (``":memory:"`` for an in-memory store)."""
+        return self._path
+
+    @property
+    def schema_version(self) -> int:
+        """The file's schema version (``PRAGMA user_version``)."""
+        with self._reading() as connection:
+            return _user_version(connection)
+
+    def close(self) -> None:
+        """Closes the connection; later calls raise :class:`StoreError`. Idempotent."""
+        with self._lock:
+            if self._connection is not None:
+                with suppress(sqlite3.Error):
+                    self._connection.close()
+                self._connection = None
+
+    def __enter__(self) -> SettingsStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------------------------------
+    # Chat settings
+    # ----------------------------------------------------------------------------------------
+
+    def chat_overrides(self, platform: str, chat_id: str | int) -> dict[str, Any]:
+        """The settings a chat changed, field name -> value (JSON types); ``{}`` if none.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be read.
+
+        """
+        key = (_platform(platform), _subject(chat_id, "chat_id"))
+        with self._reading() as connection:
+            row = connection.execute(
+                "SELECT overrides FROM chat_settings WHERE platform = ? AND chat_id = ?", key
+            ).fetchone()
+        return self._decode(row[0] if row else None, platform)
+
+    def chat_settings(
+        self, platform: str, chat_id: str | int, defaults: ChatSettings
+    ) -> ChatSettings:
+        """A chat's effective settings: ``defaults`` with the chat's overrides laid over them.
+
+        An override that is no longer valid (say, stored by an older version) is skipped with
+        a warning that names the setting, never its value; it does not raise.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be read.
+
+        """
+        valid: dict[str, Any] = {}
+        for name, value in self.chat_overrides(platform, chat_id).items():
+            try:
+                check_override(name, value)
+            except ValueError:
+                logger.warning(
+                    "ignoring the stored setting %s of a %s chat: no longer valid",
+                    name,
+                    platform,
+                )
+            else:
+                valid[name] = value
+        return defaults.with_overrides(valid)
+
+    def update_chat(self, platform: str, chat_id: str | int, **changes: Any) -> dict[str, Any]:
+        """Merges ``changes`` into a chat's overrides; a value of ``None`` removes that override.
+
+        Every value is checked before anything is written.
+
+        Returns:
+            The chat's overrides after the change.
+
+        Raises:
+            ValueError: An unknown setting or invalid value (nothing is written), or an empty
+                platform or id.
+            StoreError: The database could not be written; the previous overrides stay.
+
+        """
+        key = (_platform(platform), _subject(chat_id, "chat_id"))
+        for name, value in changes.items():
+            if value is not None:
+                check_override(name, value)
+        if not changes:
+            return self.chat_overrides(platform, chat_id)
+        with self._writing() as connection:
+            row = connection.execute(
+                "SELECT overrides FROM chat_settings WHERE platform = ? AND chat_id = ?", key
+            ).fetchone()
+            overrides = self._decode(row[0] if row else None, platform)
+            for name, value in changes.items():
+                if value is None:
+                    overrides.pop(name, None)
+                else:
+                    overrides[name] = _jsonable(value)
+            if overrides:
+                connection.execute(
+                    "INSERT INTO chat_settings (platform, chat_id, overrides, updated_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (platform, chat_id) DO UPDATE SET "
+                    "overrides = excluded.overrides, updated_at = excluded.updated_at",
+                    (*key, json.dumps(overrides, sort_keys=True), _now()),
+                )
+            else:
+                connection.execute(
+                    "DELETE FROM chat_settings WHERE platform = ? AND chat_id = ?", key
+                )
+        return overrides
+
+    def reset_chat(self, platform: str, chat_id: str | int) -> None:
+        """Drops all of a chat's overrides, so that it follows the defaults again.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be written.
+
+        """
+        key = (_platform(platform), _subject(chat_id, "chat_id"))
+        with self._writing() as connection:
+            connection.execute("DELETE FROM chat_settings WHERE platform = ? AND chat_id = ?", key)
+
+    # ----------------------------------------------------------------------------------------
+    # Opt-outs
+    # ----------------------------------------------------------------------------------------
+
+    def set_opt_out(
+        self,
+        platform: str,
+        kind: Literal["user", "chat"],
+        subject_id: str | int,
+        opted_out: bool,
+    ) -> None:
+        """Records (``opted_out=True``) or withdraws an opt-out of a user or chat.
+
+        Opting out again keeps the original ``since``.
+
+        Raises:
+            ValueError: ``kind`` is neither ``"user"`` nor ``"chat"``, or an empty platform/id.
+            StoreError: The database could not be written.
+
+        """
+        if kind not in ("user", "chat"):
+            raise ValueError(f"kind: should be 'user' or 'chat', not {kind!r}")
+        key = (_platform(platform), kind, _subject(subject_id, "subject_id"))
+        with self._writing() as connection:
+            if opted_out:
+                connection.execute(
+                    "INSERT INTO opt_outs (platform, kind, subject_id, since) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (platform, kind, subject_id) DO NOTHING",
+                    (*key, _now()),
+                )
+            else:
+                connection.execute(
+                    "DELETE FROM opt_outs WHERE platform = ? AND kind = ? AND subject_id = ?", key
+                )
+
+    def opt_out(
+        self, platform: str, chat_id: str | int | None, user_id: str | int | None
+    ) -> OptOut | None:
+        """The opt-out that keeps the bot out of this message, if any (one query).
+
+        Args:
+            platform: The platform of the chat and user.
+            chat_id: The chat, or ``None`` to look at the user only.
+            user_id: The sender, or ``None`` to look at the chat only.
+
+        Returns:
+            The chat's opt-out if it has one, else the user's (which holds in every chat of the
+            platform), else ``None``.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be read.
+
+        """
+        platform = _platform(platform)
+        chat = None if chat_id is None else _subject(chat_id, "chat_id")
+        user = None if user_id is None else _subject(user_id, "user_id")
+        if chat is None and user is None:
+            return None
+        with self._reading() as connection:
+            row = connection.execute(
+                "SELECT kind, subject_id, since FROM opt_outs WHERE platform = ? AND ("
+                "(kind = 'chat' AND subject_id = ?) OR (kind = 'user' AND subject_id = ?)) "
+                "ORDER BY kind = 'chat' DESC LIMIT 1",
+                (platform, chat, user),
+            ).fetchone()
+        if row is None:
+            return None
+        kind: Literal["user", "chat"] = "chat" if row[0] == "chat" else "user"
+        return OptOut(kind=kind, subject_id=str(row[1]), since=str(row[2]))
+
+    # ----------------------------------------------------------------------------------------
+    # Mood counts
+    # ----------------------------------------------------------------------------------------
+
+    def record_mood(
+        self,
+        platform: str,
+        chat_id: str | int,
+        mood: str,
+        *,
+        day: datetime.date | None = None,
+        count: int = 1,
+    ) -> None:
+        """Adds ``count`` to a chat's counter of ``mood`` on ``day`` (atomically).
+
+        Args:
+            platform: The chat's platform.
+            chat_id: The chat.
+            mood: A mood name: 1 to 32 characters of ``a-z``, ``_`` and ``-``.
+            day: The UTC day; today (UTC) by default.
+            count: How much to add (1 or more).
+
+        Raises:
+            ValueError: An invalid mood name or count, or an empty platform or id.
+            StoreError: The database could not be written.
+
+        """
+        key = (_platform(platform), _subject(chat_id, "chat_id"))
+        if not isinstance(mood, str) or not _MOOD.fullmatch(mood):
+            raise ValueError(f"mood: should be 1 to 32 characters of a-z, _ and -, not {mood!r}")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"count: should be a whole number of 1 or more, not {count!r}")
+        when = _day(day) if day is not None else datetime.datetime.now(datetime.UTC).date()
+        with self._writing() as connection:
+            connection.execute(
+                "INSERT INTO mood_counts (platform, chat_id, day, mood, count) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, day, mood) "
+                "DO UPDATE SET count = count + excluded.count",
+                (*key, when.isoformat(), mood, count),
+            )
+
+    def mood_counts(
+        self, platform: str, chat_id: str | int, *, since: datetime.date | None = None
+    ) -> dict[str, dict[str, int]]:
+        """A chat's mood counts per day: ``{'YYYY-MM-DD': {mood: count}}``, days ascending.
+
+        Args:
+            platform: The chat's platform.
+            chat_id: The chat.
+            since: Only this day (UTC) and later; all days by default.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be read.
+
+        """
+        sql = "SELECT day, mood, count FROM mood_counts WHERE platform = ? AND chat_id = ?"
+        params: tuple[str, ...] = (_platform(platform), _subject(chat_id, "chat_id"))
+        if since is not None:
+            sql += " AND day >= ?"
+            params += (_day(since).isoformat(),)
+        with self._reading() as connection:
+            rows = connection.execute(sql + " ORDER BY day, mood", params).fetchall()
+        out: dict[str, dict[str, int]] = {}
+        for day, mood, count in rows:
+            out.setdefault(str(day), {})[str(mood)] = int(count)
+        return out
+
+    # ----------------------------------------------------------------------------------------
+    # Deleting data
+    # ----------------------------------------------------------------------------------------
+
+    def delete_user(self, platform: str, user_id: str | int) -> DeletionReport:
+        """Deletes everything the store holds about a user: their opt-out row, if any.
+
+        The store keeps no other per-user data: mood counts are per chat and day, never per
+        person, and no message text is ever stored.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be written.
+
+        """
+        key = (_platform(platform), _subject(user_id, "user_id"))
+        with self._writing() as connection:
+            removed = connection.execute(
+                "DELETE FROM opt_outs WHERE platform = ? AND kind = 'user' AND subject_id = ?",
+                key,
+            ).rowcount
+        report = DeletionReport(chats=0, opt_outs=removed, mood_rows=0)
+        logger.info("deleted the stored data of a %s user (%d rows)", platform, report.total)
+        return report
+
+    def delete_chat(self, platform: str, chat_id: str | int) -> DeletionReport:
+        """Deletes everything the store holds about a chat: settings, opt-out and mood counts.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be written; nothing is deleted then.
+
+        """
+        key = (_platform(platform), _subject(chat_id, "chat_id"))
+        with self._writing() as connection:
+            chats = connection.execute(
+                "DELETE FROM chat_settings WHERE platform = ? AND chat_id = ?", key
+            ).rowcount
+            opt_outs = connection.execute(
+                "DELETE FROM opt_outs WHERE platform = ? AND kind = 'chat' AND subject_id = ?",
+                key,
+            ).rowcount
+            mood_rows = connection.execute(
+                "DELETE FROM mood_counts WHERE platform = ? AND chat_id = ?", key
+            ).rowcount
+        report = DeletionReport(chats=chats, opt_outs=opt_outs, mood_rows=mood_rows)
+        logger.info("deleted the stored data of a %s chat (%d rows)", platform, report.total)
+        return report
+
+    # ----------------------------------------------------------------------------------------
+    # Plumbing
+    # ----------------------------------------------------------------------------------------
+
+    def _live(self) -> sqlite3.Connection:
+        if self._connection is None:
+            raise StoreError(self._path, "the store is closed")
+        return self._connection
+
+    @contextmanager
+    def _reading(self, *, opening: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; SQLite errors become :class:`StoreError`."""
+        with self._lock:
+            connection = self._live()
+            try:
+                yield connection
+            except sqlite3.Error as exc:
+                _roll_back(connection)
+                raise StoreError(self._path, _problem(exc, opening=opening)) from exc
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), rolled back on error."""
+        with self._reading() as connection:
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield connection
+                connection.execute("COMMIT")
+            finally:
+                _roll_back(connection)
+
+    def _decode(self, text: str | None, platform: str) -> dict[str, Any]:
+        """Stored overrides as a dict; unreadable JSON counts as none (with a warning)."""
+        if text is None:
+            return {}
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            logger.warning("ignoring the unreadable stored settings of a %s chat", platform)
+            return {}
+        return value
+
+
+def _check_file(path: Path, *, read_only: bool) -> None:
+    """Refuses, before SQLite touches it, a path that cannot be a settings database."""
+    if path.is_dir():
+        raise StoreError(path, "is a directory, not a settings database")
+    if read_only:
+        if not path.exists():
+            raise StoreError(path, "does not exist (and was to be opened read-only)")
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(path, f"read-only: cannot create its directory ({exc})") from exc
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(_SQLITE_MAGIC))
+    except FileNotFoundError:
+        head = b""
+    except OSError as exc:
+        raise StoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if head and head != _SQLITE_MAGIC:
+        raise StoreError(path, _CORRUPT_AT_OPEN)
+    # SQLite would open a read-only file without complaint and create its -wal and -shm files
+    # with the file's (read-only) mode, which would outlive a later chmod of the file itself.
+    if not read_only and (
+        not os.access(path.parent, os.W_OK | os.X_OK) or (head and not os.access(path, os.W_OK))
+    ):
+        raise StoreError(path, _READ_ONLY)
+
+
+def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
+    """A ``mode=ro`` connection; ``immutable`` where WAL files cannot be made (read-only media).
+
+    Reading a WAL database needs its -shm file, which SQLite cannot create in a read-only
+    directory. When there is no -wal file either, the main file holds every committed change,
+    so it is read as immutable instead.
+    """
+    uri = path.resolve().as_uri() + "?mode=ro"
+    connection = sqlite3.connect(
+        uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+    )
+    try:
+        connection.execute("PRAGMA user_version").fetchone()
+    except sqlite3.Error as exc:
+        code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+        if code not in (_SQLITE_READONLY, _SQLITE_CANTOPEN) or Path(f"{path}-wal").exists():
+            return connection  # the caller reports the error
+        connection.close()
+        connection = sqlite3.connect(
+            f"{uri}&immutable=1", uri=True, isolation_level=None, check_same_thread=False
+        )
+    return connection
+
+
+def _problem(exc: sqlite3.Error, *, opening: bool = False) -> str:
+    """The :attr:`StoreError.problem` for a SQLite error."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    primary = code & 0xFF if isinstance(code, int) else None
+    text = str(exc).lower()
+    if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in text:
+        return _BUSY
+    if primary in (_SQLITE_READONLY, _SQLITE_CANTOPEN) or "readonly" in text:
+        return _READ_ONLY
+    if "unable to open" in text:
+        return _READ_ONLY
+    if primary in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or "not a database" in text:
+        return _CORRUPT_AT_OPEN if opening else f"corrupt: the database file is damaged ({exc})"
+    if "malformed" in text:
+        return _CORRUPT_AT_OPEN if opening else f"corrupt: the database file is damaged ({exc})"
+    if primary == _SQLITE_FULL:
+        return f"disk full: settings cannot be saved ({exc})"
+    return f"database error: {exc}"
+
+
+def _roll_back(connection: sqlite3.Connection) -> None:
+    if connection.in_transaction:
+        with suppress(sqlite3.Error):
+            connection.execute("ROLLBACK")
+
+
+def _user_version(connection: sqlite3.Connection) -> int:
+    return int(connection.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(script: str) -> Iterator[str]:
+    """The statements of an SQL script, one by one (``executescript`` would commit)."""
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            buffer = ""
+            if statement != ";":
+                yield statement
+    if buffer.strip(" \t\r\n;"):
+        raise ValueError(f"incomplete SQL statement in a migration: {buffer.strip()[:60]!r}")
+
+
+def _platform(platform: str) -> str:
+    if not isinstance(platform, str) or not platform:
+        raise ValueError(f"platform: should be a non-empty string, not {platform!r}")
+    return platform
+
+
+def _subject(value: str | int, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+        raise ValueError(f"{what}: should be a non-empty string or an integer")
+    return str(value)
+
+
+def _day(value: datetime.date) -> datetime.date:
+    """The calendar day of a date (a ``datetime`` counts by its own date)."""
+    if not isinstance(value, datetime.date):
+        raise ValueError(f"day: should be a date, not {value!r}")
+    return datetime.date(value.year, value.month, value.day)
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _jsonable(value: Any) -> Any:
+    """A checked setting's value in JSON types (modes as text, mappings as dicts)."""
+    if isinstance(value, Mode):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value

@@ -1,0 +1,641 @@
+"""Tests of the SQLite settings store, on real files (no mocks)."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import multiprocessing
+import os
+import random
+import sqlite3
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.chat_settings import ChatSettings, Mode
+from bot.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    DeletionReport,
+    OptOut,
+    SettingsStore,
+    StoreError,
+)
+
+DAY = datetime.date(2024, 5, 17)
+EMOJI = "<:party:123456789012345678>"
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+# The version-1 schema exactly as the first release wrote it (kept here as a literal on purpose:
+# the test must not follow later edits of MIGRATIONS).
+V1_DDL = """
+CREATE TABLE chat_settings (
+    platform TEXT NOT NULL,
+    chat_id TEXT NOT NULL,
+    overrides TEXT NOT NULL DEFAULT '{}',
+    PRIMARY KEY (platform, chat_id)
+);
+CREATE TABLE opt_outs (
+    platform TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('user', 'chat')),
+    subject_id TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (platform, kind, subject_id)
+);
+PRAGMA user_version = 1;
+"""
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "moodmoji.sqlite3"
+
+
+@pytest.fixture()
+def store(db: Path) -> Iterator[SettingsStore]:
+    with SettingsStore.open(db) as opened:
+        yield opened
+
+
+def fill(store: SettingsStore) -> None:
+    """Some of everything, in two chats and on two platforms."""
+    store.update_chat("telegram", -1001, mode="react", custom_emoji={"joy": EMOJI})
+    store.update_chat("telegram", -1002, max_suggestions=1)
+    store.update_chat("discord", "555", reaction_threshold=0.9)
+    store.set_opt_out("telegram", "user", 42, True)
+    store.set_opt_out("telegram", "user", 43, True)
+    store.set_opt_out("telegram", "chat", -1001, True)
+    store.set_opt_out("telegram", "chat", -1002, True)
+    store.record_mood("telegram", -1001, "joy", day=DAY, count=3)
+    store.record_mood("telegram", -1001, "sadness", day=DAY)
+    store.record_mood("telegram", -1002, "joy", day=DAY)
+    store.record_mood("discord", "555", "anger", day=DAY)
+
+
+@contextmanager
+def raw(path: Path) -> Iterator[sqlite3.Connection]:
+    """A plain sqlite3 connection to the file, closed afterwards."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Chat settings
+# --------------------------------------------------------------------------------------------
+
+
+def test_overrides_round_trip(store: SettingsStore) -> None:
+    assert store.chat_overrides("telegram", 7) == {}
+    new = store.update_chat("telegram", 7, mode=Mode.SUGGEST, budget_share=0.5)
+    assert new == {"mode": "suggest", "budget_share": 0.5}
+    new = store.update_chat("telegram", "7", custom_emoji={"joy": EMOJI})
+    assert new == {"mode": "suggest", "budget_share": 0.5, "custom_emoji": {"joy": EMOJI}}
+    assert store.chat_overrides("telegram", 7) == new
+    assert store.chat_overrides("discord", 7) == {}
+
+
+def test_settings_merged_over_defaults(store: SettingsStore) -> None:
+    defaults = ChatSettings(mode=Mode.BOTH, max_suggestions=3, chat_cooldown_s=20.0)
+    store.update_chat("discord", 1234567890123456789, mode="off", chat_cooldown_s=5)
+    merged = store.chat_settings("discord", "1234567890123456789", defaults)
+    assert merged.mode is Mode.OFF
+    assert merged.chat_cooldown_s == 5
+    assert merged.max_suggestions == 3
+    assert store.chat_settings("discord", 1, defaults) == defaults
+
+
+def test_none_removes_an_override(store: SettingsStore, db: Path) -> None:
+    store.update_chat("telegram", 7, mode="react", max_suggestions=2)
+    assert store.update_chat("telegram", 7, mode=None) == {"max_suggestions": 2}
+    assert store.update_chat("telegram", 7, max_suggestions=None, mode=None) == {}
+    assert store.chat_overrides("telegram", 7) == {}
+    with raw(db) as connection:
+        assert connection.execute("SELECT count(*) FROM chat_settings").fetchone() == (0,)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"mode": "shout"},
+        {"max_suggestions": 4},
+        {"reaction_threshold": 1.5},
+        {"budget_window_s": 0},
+        {"custom_emoji": {"joy": "🎉"}},
+        {"no_such_setting": 1},
+        {"mode": "react", "budget_share": float("nan")},
+    ],
+)
+def test_invalid_value_raises_and_writes_nothing(
+    store: SettingsStore, changes: dict[str, Any]
+) -> None:
+    store.update_chat("telegram", 7, max_suggestions=2)
+    with pytest.raises(ValueError):
+        store.update_chat("telegram", 7, **changes)
+    assert store.chat_overrides("telegram", 7) == {"max_suggestions": 2}
+
+
+def test_stale_override_is_skipped_with_a_warning(
+    store: SettingsStore, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    stale = {"mode": "shout-loudly", "retired_setting": 1, "max_suggestions": 2}
+    with raw(db) as connection:
+        connection.execute(
+            "INSERT INTO chat_settings (platform, chat_id, overrides) VALUES (?, ?, ?)",
+            ("telegram", "7", json.dumps(stale)),
+        )
+    with caplog.at_level(logging.WARNING, logger="bot.store"):
+        settings = store.chat_settings("telegram", 7, ChatSettings())
+    assert settings == ChatSettings(max_suggestions=2)
+    text = caplog.text
+    assert "mode" in text
+    assert "retired_setting" in text
+    assert "shout-loudly" not in text
+
+
+def test_reset_chat(store: SettingsStore) -> None:
+    store.update_chat("telegram", 7, mode="off")
+    store.update_chat("telegram", 8, mode="off")
+    store.reset_chat("telegram", 7)
+    assert store.chat_overrides("telegram", 7) == {}
+    assert store.chat_overrides("telegram", 8) == {"mode": "off"}
+    store.reset_chat("telegram", 7)  # nothing to reset: no error
+
+
+def test_update_with_no_changes_returns_current(store: SettingsStore) -> None:
+    store.update_chat("telegram", 7, mode="off")
+    assert store.update_chat("telegram", 7) == {"mode": "off"}
+
+
+def test_empty_ids_are_refused(store: SettingsStore) -> None:
+    with pytest.raises(ValueError):
+        store.update_chat("", 7, mode="off")
+    with pytest.raises(ValueError):
+        store.chat_overrides("telegram", "")
+    with pytest.raises(ValueError):
+        store.set_opt_out("telegram", "user", True, True)
+    with pytest.raises(ValueError):
+        store.set_opt_out("telegram", "server", 1, True)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Files, restarts, schema
+# --------------------------------------------------------------------------------------------
+
+
+def test_everything_survives_a_restart(db: Path) -> None:
+    with SettingsStore.open(db) as first:
+        fill(first)
+        before_opt = first.opt_out("telegram", -1001, 42)
+    assert not Path(f"{db}-wal").exists() or Path(f"{db}-wal").stat().st_size == 0
+    with SettingsStore.open(db) as second:
+        assert second.chat_overrides("telegram", -1001) == {
+            "mode": "react",
+            "custom_emoji": {"joy": EMOJI},
+        }
+        assert second.chat_overrides("discord", 555) == {"reaction_threshold": 0.9}
+        assert second.opt_out("telegram", -1001, 42) == before_opt
+        assert second.opt_out("telegram", None, 43) is not None
+        assert second.mood_counts("telegram", -1001) == {DAY.isoformat(): {"joy": 3, "sadness": 1}}
+        assert second.schema_version == SCHEMA_VERSION
+
+
+def test_file_store_uses_wal(store: SettingsStore, db: Path) -> None:
+    store.record_mood("telegram", 1, "joy")
+    with raw(db) as connection:
+        assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.path == str(db)
+
+
+def test_parent_directories_are_created(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "c.db"
+    with SettingsStore.open(str(path)) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    assert path.is_file()
+
+
+def test_memory_store() -> None:
+    with SettingsStore.open(":memory:") as store:
+        assert store.path == ":memory:"
+        assert store.schema_version == SCHEMA_VERSION
+        fill(store)
+        assert store.mood_counts("discord", 555) == {DAY.isoformat(): {"anger": 1}}
+
+
+def test_fresh_file_is_at_the_current_version(db: Path) -> None:
+    assert len(MIGRATIONS) == SCHEMA_VERSION == 2
+    with SettingsStore.open(db) as store:
+        assert store.schema_version == SCHEMA_VERSION
+        assert store.migrate() == SCHEMA_VERSION  # nothing left to do
+    with raw(db) as connection:
+        tables = {r[0] for r in connection.execute("SELECT name FROM sqlite_master")}
+        assert {"chat_settings", "opt_outs", "mood_counts"} <= tables
+        assert connection.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
+
+
+def test_migration_from_version_1(db: Path) -> None:
+    db.parent.mkdir(parents=True)
+    with raw(db) as connection:
+        connection.executescript(V1_DDL)
+        connection.execute(
+            "INSERT INTO chat_settings VALUES ('telegram', '-1001', ?)",
+            (json.dumps({"mode": "react", "max_suggestions": 1}),),
+        )
+        connection.execute(
+            "INSERT INTO opt_outs VALUES ('discord', 'user', '99', '2023-01-02T03:04:05+00:00')"
+        )
+    with SettingsStore.open(db) as store:
+        assert store.schema_version == 2
+        assert store.chat_overrides("telegram", -1001) == {"mode": "react", "max_suggestions": 1}
+        assert store.opt_out("discord", 1, 99) == OptOut(
+            kind="user", subject_id="99", since="2023-01-02T03:04:05+00:00"
+        )
+        store.record_mood("telegram", -1001, "joy", day=DAY, count=2)
+        store.record_mood("telegram", -1001, "joy", day=DAY)
+        assert store.mood_counts("telegram", -1001) == {DAY.isoformat(): {"joy": 3}}
+        store.update_chat("telegram", -1001, mode="off")
+    with raw(db) as connection:
+        columns = {r[1] for r in connection.execute("PRAGMA table_info(chat_settings)")}
+        assert "updated_at" in columns
+        stamp = connection.execute("SELECT updated_at FROM chat_settings").fetchone()[0]
+        assert datetime.datetime.fromisoformat(stamp).tzinfo is not None
+
+
+def test_the_schema_has_no_room_for_message_text(store: SettingsStore, db: Path) -> None:
+    with raw(db) as connection:
+        tables = [r[0] for r in connection.execute("SELECT name FROM sqlite_master")]
+        columns = {
+            table: [r[1] for r in connection.execute(f"PRAGMA table_info({table})")]
+            for table in tables
+            if not table.startswith("sqlite_")
+        }
+    assert columns == {
+        "chat_settings": ["platform", "chat_id", "overrides", "updated_at"],
+        "opt_outs": ["platform", "kind", "subject_id", "since"],
+        "mood_counts": ["platform", "chat_id", "day", "mood", "count"],
+    }
+
+
+@pytest.mark.parametrize("journal", ["delete", "wal"])
+def test_newer_file_is_refused_untouched(db: Path, journal: str) -> None:
+    db.parent.mkdir(parents=True)
+    connection = sqlite3.connect(db, isolation_level=None)
+    connection.execute(f"PRAGMA journal_mode = {journal}")
+    connection.execute("CREATE TABLE future (x)")
+    connection.execute("PRAGMA user_version = 99")
+    connection.close()
+    before = db.read_bytes()
+    with pytest.raises(StoreError, match="newer") as caught:
+        SettingsStore.open(db)
+    assert caught.value.path == str(db)
+    assert str(caught.value).startswith(f"{db}: ")
+    assert db.read_bytes() == before
+
+
+# --------------------------------------------------------------------------------------------
+# Concurrency
+# --------------------------------------------------------------------------------------------
+
+CHAT = -100123
+FIELDS = ("chat_cooldown_s", "user_cooldown_s", "budget_window_s")
+
+
+def hammer(path: str, barrier: Any, field: str) -> None:
+    """200 increments and some settings changes; run in separate processes (and the parent)."""
+    with SettingsStore.open(path) as store:
+        barrier.wait(60)
+        for i in range(200):
+            store.record_mood("telegram", CHAT, "joy", day=DAY)
+            if i % 20 == 0 or i == 199:
+                store.update_chat("telegram", CHAT, **{field: float(i + 1)})
+
+
+def test_two_processes_and_the_parent_write_at_once(db: Path) -> None:
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(3)
+    with SettingsStore.open(db) as store:
+        workers = [
+            context.Process(target=hammer, args=(str(db), barrier, field)) for field in FIELDS[:2]
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            hammer(str(db), barrier, FIELDS[2])
+        finally:
+            for worker in workers:
+                worker.join(120)
+        assert [worker.exitcode for worker in workers] == [0, 0]
+        assert store.mood_counts("telegram", CHAT) == {DAY.isoformat(): {"joy": 600}}
+        # Each writer changed its own field of one chat: no update was lost to another.
+        assert store.chat_overrides("telegram", CHAT) == dict.fromkeys(FIELDS, 200.0)
+
+
+def test_threads_share_one_store(store: SettingsStore) -> None:
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def work(n: int) -> None:
+        try:
+            start.wait(10)
+            for i in range(100):
+                store.record_mood("discord", "chan", "joy", day=DAY)
+                store.record_mood("discord", "chan", "anger", day=DAY, count=2)
+                if i % 10 == 0:
+                    store.update_chat("discord", "chan", **{FIELDS[n % 3]: float(i + 1)})
+                    store.opt_out("discord", "chan", n)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert store.mood_counts("discord", "chan") == {DAY.isoformat(): {"anger": 800, "joy": 400}}
+    assert set(store.chat_overrides("discord", "chan")) == set(FIELDS)
+
+
+def test_a_held_lock_gives_busy_and_loses_nothing(db: Path) -> None:
+    with SettingsStore.open(db, timeout=0.2) as store:
+        store.record_mood("telegram", 1, "joy", day=DAY)
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(StoreError, match="busy") as caught:
+                store.record_mood("telegram", 1, "joy", day=DAY)
+            assert not isinstance(caught.value, sqlite3.Error)
+            with pytest.raises(StoreError, match="busy"):
+                store.update_chat("telegram", 1, mode="off")
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert store.mood_counts("telegram", 1) == {DAY.isoformat(): {"joy": 1}}
+        store.record_mood("telegram", 1, "joy", day=DAY)
+        assert store.mood_counts("telegram", 1) == {DAY.isoformat(): {"joy": 2}}
+
+
+# --------------------------------------------------------------------------------------------
+# Deleting data
+# --------------------------------------------------------------------------------------------
+
+
+def counts(db: Path) -> dict[str, int]:
+    with raw(db) as connection:
+        return {
+            table: connection.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("chat_settings", "opt_outs", "mood_counts")
+        }
+
+
+def test_delete_user_removes_only_their_opt_out(store: SettingsStore, db: Path) -> None:
+    fill(store)
+    store.set_opt_out("discord", "user", 42, True)
+    report = store.delete_user("telegram", 42)
+    assert report == DeletionReport(chats=0, opt_outs=1, mood_rows=0)
+    assert report.total == 1
+    assert store.opt_out("telegram", None, 42) is None
+    assert store.opt_out("telegram", None, 43) is not None
+    assert store.opt_out("discord", None, 42) is not None  # another platform's user
+    assert store.opt_out("telegram", -1001, None) is not None  # the chat's own opt-out
+    assert counts(db) == {"chat_settings": 3, "opt_outs": 4, "mood_counts": 4}
+    assert store.delete_user("telegram", 42) == DeletionReport(0, 0, 0)
+
+
+def test_delete_chat_removes_that_chat_only(store: SettingsStore, db: Path) -> None:
+    fill(store)
+    report = store.delete_chat("telegram", -1001)
+    assert report == DeletionReport(chats=1, opt_outs=1, mood_rows=2)
+    assert report.total == 4
+    assert store.chat_overrides("telegram", -1001) == {}
+    assert store.opt_out("telegram", -1001, None) is None
+    assert store.mood_counts("telegram", -1001) == {}
+    assert store.chat_overrides("telegram", -1002) == {"max_suggestions": 1}
+    assert store.opt_out("telegram", -1002, None) is not None
+    assert store.mood_counts("telegram", -1002) == {DAY.isoformat(): {"joy": 1}}
+    assert store.opt_out("telegram", None, 42) is not None  # users are not chats
+    assert counts(db) == {"chat_settings": 2, "opt_outs": 3, "mood_counts": 2}
+    assert store.delete_chat("telegram", -1001).total == 0
+
+
+# --------------------------------------------------------------------------------------------
+# Broken, read-only and missing files
+# --------------------------------------------------------------------------------------------
+
+
+def assert_refused_untouched(path: Path, match: str) -> None:
+    before = path.read_bytes()
+    siblings = sorted(p.name for p in path.parent.iterdir())
+    with pytest.raises(StoreError, match=match) as caught:
+        SettingsStore.open(path)
+    assert caught.value.path == str(path)
+    assert str(caught.value).startswith(f"{path}: ")
+    assert path.read_bytes() == before
+    leftovers = sorted(p.name for p in path.parent.iterdir())
+    assert set(leftovers) - set(siblings) <= {f"{path.name}-wal", f"{path.name}-shm"}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        random.Random(7).randbytes(8192),
+        b"chat_id,mood\n1,joy\n",
+        b"SQLite format 3\x00" + random.Random(8).randbytes(8176),
+    ],
+    ids=["random", "csv", "magic-then-random"],
+)
+def test_garbage_file_is_refused_untouched(db: Path, content: bytes) -> None:
+    db.parent.mkdir(parents=True)
+    db.write_bytes(content)
+    assert_refused_untouched(db, "not a readable SQLite database")
+
+
+@pytest.mark.parametrize("span", [(16, 2048), (100, 4096)], ids=["file-header", "schema-page"])
+def test_store_with_a_damaged_header_page_is_refused_untouched(
+    db: Path, span: tuple[int, int]
+) -> None:
+    with SettingsStore.open(db) as store:
+        fill(store)
+    data = bytearray(db.read_bytes())
+    assert len(data) > span[1]
+    start, end = span
+    data[start:end] = random.Random(start).randbytes(end - start)
+    db.write_bytes(bytes(data))
+    assert_refused_untouched(db, "not a readable SQLite database")
+
+
+def test_directory_path_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="directory"):
+        SettingsStore.open(tmp_path)
+
+
+def test_read_only_open_reads_and_refuses_writes(db: Path) -> None:
+    with SettingsStore.open(db) as store:
+        fill(store)
+    with SettingsStore.open(db, read_only=True) as store:
+        assert store.chat_overrides("telegram", -1002) == {"max_suggestions": 1}
+        assert store.opt_out("telegram", 5, 42) is not None
+        writes: list[Callable[[], object]] = [
+            lambda: store.update_chat("telegram", -1002, max_suggestions=3),
+            lambda: store.reset_chat("telegram", -1002),
+            lambda: store.set_opt_out("telegram", "user", 42, False),
+            lambda: store.record_mood("telegram", -1001, "joy", day=DAY),
+            lambda: store.delete_user("telegram", 42),
+            lambda: store.delete_chat("telegram", -1001),
+        ]
+        for write in writes:
+            with pytest.raises(StoreError, match="read-only") as caught:
+                write()
+            assert caught.value.path == str(db)
+        assert store.chat_overrides("telegram", -1002) == {"max_suggestions": 1}
+        assert store.mood_counts("telegram", -1001) == {DAY.isoformat(): {"joy": 3, "sadness": 1}}
+    with SettingsStore.open(db) as store:
+        assert store.chat_overrides("telegram", -1002) == {"max_suggestions": 1}
+        assert store.opt_out("telegram", None, 42) is not None
+        assert counts(db) == {"chat_settings": 3, "opt_outs": 4, "mood_counts": 4}
+
+
+def test_read_only_open_of_a_missing_file(db: Path) -> None:
+    with pytest.raises(StoreError, match="does not exist"):
+        SettingsStore.open(db, read_only=True)
+    assert not db.exists()
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root ignores file permissions")
+def test_read_only_file_is_refused(db: Path) -> None:
+    with SettingsStore.open(db) as store:
+        fill(store)
+    db.chmod(0o444)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            SettingsStore.open(db)
+    finally:
+        db.chmod(0o644)
+    with SettingsStore.open(db) as store:
+        assert store.chat_overrides("telegram", -1002) == {"max_suggestions": 1}
+
+
+@pytest.mark.skipif(IS_ROOT, reason="root ignores file permissions")
+def test_read_only_directory_is_refused(db: Path) -> None:
+    with SettingsStore.open(db) as store:
+        fill(store)
+    directory = db.parent
+    db.chmod(0o444)
+    directory.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match="read-only"):
+            SettingsStore.open(db)
+    finally:
+        directory.chmod(stat.S_IRWXU)
+        db.chmod(0o644)
+    with SettingsStore.open(db) as store:
+        assert store.mood_counts("telegram", -1001) == {DAY.isoformat(): {"joy": 3, "sadness": 1}}
+
+
+def test_closed_store_raises_store_error(db: Path) -> None:
+    store = SettingsStore.open(db)
+    store.close()
+    store.close()  # idempotent
+    with pytest.raises(StoreError, match="closed"):
+        store.chat_overrides("telegram", 1)
+
+
+def test_store_error_message() -> None:
+    error = StoreError(Path("/x/y.db"), "busy: another process holds the database")
+    assert error.path == "/x/y.db"
+    assert error.problem.startswith("busy")
+    assert str(error) == "/x/y.db: busy: another process holds the database"
+
+
+# --------------------------------------------------------------------------------------------
+# Opt-outs
+# --------------------------------------------------------------------------------------------
+
+
+def test_opt_out_precedence_and_opting_back_in(store: SettingsStore) -> None:
+    assert store.opt_out("telegram", 1, 2) is None
+    assert store.opt_out("telegram", None, None) is None
+
+    store.set_opt_out("telegram", "user", 2, True)
+    user = store.opt_out("telegram", 1, 2)
+    assert user is not None
+    assert (user.kind, user.subject_id) == ("user", "2")
+    assert datetime.datetime.fromisoformat(user.since).utcoffset() == datetime.timedelta(0)
+    assert store.opt_out("telegram", 999, "2") == user  # every chat of the platform
+    assert store.opt_out("telegram", None, 2) == user
+    assert store.opt_out("discord", 1, 2) is None  # not other platforms
+    assert store.opt_out("telegram", 1, 3) is None  # not other users
+
+    store.set_opt_out("telegram", "chat", 1, True)
+    chat = store.opt_out("telegram", 1, 2)
+    assert chat is not None
+    assert (chat.kind, chat.subject_id) == ("chat", "1")  # the chat's opt-out wins
+    assert store.opt_out("telegram", 1, 3) == chat
+    assert store.opt_out("telegram", 1, None) == chat
+    assert store.opt_out("telegram", None, 1) is None  # a chat id is not a user id
+
+    store.set_opt_out("telegram", "user", 2, True)  # again: the original date stays
+    assert store.opt_out("telegram", None, 2) == user
+
+    store.set_opt_out("telegram", "chat", 1, False)
+    assert store.opt_out("telegram", 1, 2) == user
+    store.set_opt_out("telegram", "user", 2, False)
+    assert store.opt_out("telegram", 1, 2) is None
+    store.set_opt_out("telegram", "user", 2, False)  # opting in twice is fine
+
+
+# --------------------------------------------------------------------------------------------
+# Mood counts
+# --------------------------------------------------------------------------------------------
+
+
+def test_mood_counts_order_and_since(store: SettingsStore) -> None:
+    days = [DAY + datetime.timedelta(days=d) for d in (3, -2, 0, 1)]
+    for n, day in enumerate(days):
+        store.record_mood("telegram", 1, "joy", day=day, count=n + 1)
+        store.record_mood("telegram", 1, "anger", day=day)
+    store.record_mood("telegram", 2, "joy", day=DAY, count=50)
+    counts_ = store.mood_counts("telegram", 1)
+    assert list(counts_) == sorted(d.isoformat() for d in days)
+    assert counts_[DAY.isoformat()] == {"anger": 1, "joy": 3}
+    since = store.mood_counts("telegram", 1, since=DAY)
+    assert list(since) == [DAY.isoformat(), "2024-05-18", "2024-05-20"]
+    assert since["2024-05-20"] == {"anger": 1, "joy": 1}
+    late = datetime.datetime(2024, 5, 19, 23, 59, tzinfo=datetime.UTC)
+    assert list(store.mood_counts("telegram", 1, since=late)) == ["2024-05-20"]
+    assert store.mood_counts("telegram", 1, since=DAY + datetime.timedelta(days=10)) == {}
+
+
+def test_record_mood_defaults_to_today_utc(store: SettingsStore) -> None:
+    before = datetime.datetime.now(datetime.UTC).date()
+    store.record_mood("console", "local", "neutral")
+    after = datetime.datetime.now(datetime.UTC).date()
+    (day,) = store.mood_counts("console", "local")
+    assert before.isoformat() <= day <= after.isoformat()
+
+
+@pytest.mark.parametrize("mood", ["", "Joy", "joy!", "joy joy", "x" * 33, "émotion", "1"])
+def test_invalid_mood_name(store: SettingsStore, mood: str) -> None:
+    with pytest.raises(ValueError, match="mood"):
+        store.record_mood("telegram", 1, mood, day=DAY)
+    assert store.mood_counts("telegram", 1) == {}
+
+
+@pytest.mark.parametrize("count", [0, -1, True, 1.5])
+def test_invalid_count(store: SettingsStore, count: Any) -> None:
+    with pytest.raises(ValueError, match="count"):
+        store.record_mood("telegram", 1, "joy", day=DAY, count=count)
+
+
+def test_valid_mood_names(store: SettingsStore) -> None:
+    for mood in ("joy", "very_sad", "not-sure", "x" * 32):
+        store.record_mood("telegram", 1, mood, day=DAY)
+    assert len(store.mood_counts("telegram", 1)[DAY.isoformat()]) == 4
