@@ -9,7 +9,10 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TextIO
 
-from inference.analyzer import Analysis, Analyzer
+from bot.core import MoodBot
+from bot.decision import Decision
+from bot.messages import IncomingMessage, Platform
+from inference.analyzer import Analysis
 from inference.manifest import HeadKind
 
 logger = logging.getLogger(__name__)
@@ -59,12 +62,13 @@ def items_from_jsonl(stream: TextIO) -> Iterator[InputItem]:
             yield InputItem(line=number, text=obj["text"])
 
 
-def analysis_json(text: str, analysis: Analysis, top_k: int) -> dict[str, Any]:
+def analysis_json(text: str, decision: Decision, analysis: Analysis, top_k: int) -> dict[str, Any]:
     """The JSON object printed for one analysed text.
 
-    ``mood`` is the leading coarse mood and ``moods`` the ``top_k`` best with their shares;
-    ``emotions`` the fine-grained labels the model decided on; ``reactions`` the ranked reaction
-    candidates (empty: better not react); ``heads`` every classifier head's ``top_k`` labels.
+    ``mood`` is the leading coarse mood; ``moods`` the ``top_k`` best coarse moods with their
+    shares; ``emotions`` the fine labels the model decided on; ``reactions`` what the bot would
+    react with on the chosen platform (empty: it would not react); ``suggestions`` up to three
+    replies; ``why`` the explanation; ``heads`` every classifier head's ``top_k`` labels.
     Embeddings are left out.
     """
     heads: dict[str, list[dict[str, Any]]] = {}
@@ -72,28 +76,24 @@ def analysis_json(text: str, analysis: Analysis, top_k: int) -> dict[str, Any]:
         if result.kind is HeadKind.EMBEDDING:
             continue
         heads[name] = [{"label": s.label, "score": round(s.score, 6)} for s in result.top(top_k)]
-    return {
-        "text": text,
-        "mood": analysis.mood,
-        "moods": [{"mood": m.mood, "score": round(m.score, 4)} for m in analysis.moods[:top_k]],
-        "emotions": [{"label": e.label, "score": round(e.score, 4)} for e in analysis.emotions],
-        "reactions": [
-            {"emoji": r.emoji, "score": r.score, "sources": list(r.sources)}
-            for r in analysis.reactions[:top_k]
-        ],
-        "heads": heads,
-    }
+    body = decision.as_dict()
+    body["moods"] = body["moods"][:top_k]
+    return {"text": text, "mood": decision.mood, **body, "heads": heads}
 
 
 def run_analyze(
-    analyzer: Analyzer,
+    bot: MoodBot,
     items: Iterable[InputItem],
     out: TextIO,
     *,
+    platform: Platform,
     batch_size: int,
     top_k: int,
 ) -> int:
     """Analyses every item in batches and writes one JSON line per item, in input order.
+
+    Each text is decided on as an explicit request on ``platform`` (its reaction constraints
+    apply; cooldowns and budgets, which pace a live chat, do not).
 
     Returns:
         The number of items that could not be analysed (reported as error objects).
@@ -103,13 +103,16 @@ def run_analyze(
     iterator = iter(items)
     while chunk := list(islice(iterator, batch_size)):
         good = [item for item in chunk if item.text is not None]
-        analyses = iter(analyzer.analyze([item.text for item in good if item.text is not None]))
+        analyses = iter(bot.analyzer.analyze([item.text for item in good if item.text is not None]))
         for item in chunk:
             if item.text is None:
                 failures += 1
                 record: dict[str, Any] = {"line": item.line, "error": item.error}
             else:
-                record = analysis_json(item.text, next(analyses), top_k)
+                message = IncomingMessage(platform, "cli", str(item.line), "cli", item.text)
+                analysis = next(analyses)
+                decision = bot.conclude(message, analysis, explicit=True)
+                record = analysis_json(item.text, decision, analysis, top_k)
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         out.flush()
     if failures:

@@ -7,6 +7,7 @@ analysed), 2 for a bad command line or config. Errors are one line on stderr, no
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -14,13 +15,18 @@ import sys
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.analyze import items_from_jsonl, items_from_texts, run_analyze
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import configure_logging
+from bot.messages import Platform
 from bot.train_command import add_train_arguments, run_train
 from inference.datasets import TASKS
 from inference.errors import InferenceError
+
+if TYPE_CHECKING:
+    from bot.core import MoodBot
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +68,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--model", type=Path, help="model bundle directory")
     analyze.add_argument("--top", type=int, default=5, help="labels per head (default 5)")
+    analyze.add_argument(
+        "--platform",
+        choices=[p.value for p in Platform],
+        default=Platform.GENERIC.value,
+        help="apply this platform's reaction constraints (default generic)",
+    )
+
+    chat = commands.add_parser(
+        "chat", help="a terminal chat: each line shows its reactions, moods and suggestions"
+    )
+    chat.add_argument("--model", type=Path, help="model bundle directory")
+    chat.add_argument(
+        "--platform",
+        choices=[p.value for p in Platform],
+        default=Platform.GENERIC.value,
+        help="whose reaction constraints apply at first (default generic)",
+    )
 
     export = commands.add_parser(
         "export", help="turn a Hugging Face checkpoint directory into a model bundle"
@@ -106,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "analyze":
             return _analyze(args, config)
+        if args.command == "chat":
+            return _chat(args, config)
         if args.command == "export":
             return _export(args)
         if args.command == "eval":
@@ -125,11 +150,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     raise AssertionError(f"unhandled command {args.command}")  # argparse enforces the choices
 
 
-def _analyze(args: argparse.Namespace, config: Config) -> int:
+def _build_bot(args: argparse.Namespace, config: Config) -> MoodBot:
+    """The bot of a one-off command: config defaults, no store (nothing is kept)."""
+    from bot.core import MoodBot, default_rules
     from inference.analyzer import Analyzer
     from inference.default_model import resolve_model_dir
     from inference.engine import Engine
 
+    model_dir = resolve_model_dir(args.model or config.model.path)
+    analyzer = Analyzer.from_engine(Engine.from_path(model_dir, config.engine_settings()))
+    return MoodBot.from_analyzer(
+        analyzer,
+        defaults=config.bot.chat_settings(),
+        rules=default_rules(
+            config.platforms.generic_max_reactions, config.platforms.discord_max_reactions
+        ),
+    )
+
+
+def _chat(args: argparse.Namespace, config: Config) -> int:
+    from bot.chat import run_chat
+
+    bot = _build_bot(args, config)
+    run_chat(
+        bot, sys.stdin, sys.stdout, platform=Platform(args.platform), prompt=sys.stdin.isatty()
+    )
+    return EXIT_OK
+
+
+def _analyze(args: argparse.Namespace, config: Config) -> int:
     if args.top < 1:
         print("moodmoji: error: --top must be at least 1", file=sys.stderr)
         return EXIT_USAGE
@@ -139,16 +188,19 @@ def _analyze(args: argparse.Namespace, config: Config) -> int:
     if not args.jsonl and not args.texts:
         print("moodmoji: error: nothing to analyse (give TEXT or --jsonl FILE)", file=sys.stderr)
         return EXIT_USAGE
-    model_dir = resolve_model_dir(args.model or config.model.path)
-    settings = config.engine_settings()
-    analyzer = Analyzer.from_engine(Engine.from_path(model_dir, settings))
-    batch_size = settings.batch.max_batch_size
+    bot = _build_bot(args, config)
+    run = functools.partial(
+        run_analyze,
+        bot,
+        out=sys.stdout,
+        platform=Platform(args.platform),
+        batch_size=config.inference.max_batch_size,
+        top_k=args.top,
+    )
     if not args.jsonl:
-        items = items_from_texts(args.texts)
-        failures = run_analyze(analyzer, items, sys.stdout, batch_size=batch_size, top_k=args.top)
+        failures = run(items_from_texts(args.texts))
     elif args.jsonl == "-":
-        items = items_from_jsonl(sys.stdin)
-        failures = run_analyze(analyzer, items, sys.stdout, batch_size=batch_size, top_k=args.top)
+        failures = run(items_from_jsonl(sys.stdin))
     else:
         path = Path(args.jsonl)
         try:
@@ -157,13 +209,7 @@ def _analyze(args: argparse.Namespace, config: Config) -> int:
             print(f"moodmoji: error: {path}: {exc.strerror}", file=sys.stderr)
             return EXIT_FAILED
         with stream:
-            failures = run_analyze(
-                analyzer,
-                items_from_jsonl(stream),
-                sys.stdout,
-                batch_size=batch_size,
-                top_k=args.top,
-            )
+            failures = run(items_from_jsonl(stream))
     return EXIT_FAILED if failures else EXIT_OK
 
 

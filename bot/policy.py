@@ -7,6 +7,8 @@ negative. The policy adds what the bot layer knows better:
    30 % together, or the model found a somber fine emotion (grief, remorse, nervousness ...):
    only warm or somber emoji may go on it. It is *negative* when any negative mood holds 25 %:
    no playful emoji then.
+   A somber fine emotion the model gives at least :data:`CAUTION_SCORE` without deciding on it
+   (a hint) also rules out playful emoji.
 2. **Confidence gate**: nothing unless the best remaining candidate scores at least the chat's
    ``reaction_threshold``; weaker candidates are never sent in its place. Neutral logistics
    ("the meeting moved to 3pm") rarely produce any candidate, so they get none.
@@ -27,12 +29,22 @@ from inference.vocabulary import SOMBER_LABELS, SOMBER_MOODS, EmojiVocabulary, T
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["NEGATIVE_SHARE", "SOMBER_SHARE", "ReactionPolicy", "Sensitivity", "assess"]
+__all__ = [
+    "CAUTION_SCORE",
+    "NEGATIVE_SHARE",
+    "SOMBER_SHARE",
+    "ReactionPolicy",
+    "Sensitivity",
+    "assess",
+    "somber_hints",
+]
 
 #: Sadness and fear together at least this share make a message somber.
 SOMBER_SHARE = 0.3
 #: Any negative mood at least this share makes a message negative.
-NEGATIVE_SHARE = 0.25
+NEGATIVE_SHARE = 0.2
+#: A somber fine emotion at least this probable makes a message negative (no playful emoji).
+CAUTION_SCORE = 0.15
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,16 @@ class Sensitivity:
     reason: str | None = None
 
 
-def assess(moods: Sequence[Tag], emotions: Sequence[Tag]) -> Sensitivity:
-    """Judges a message's sensitivity from its mood shares and fine emotions."""
+def assess(moods: Sequence[Tag], emotions: Sequence[Tag], hints: Sequence[Tag] = ()) -> Sensitivity:
+    """Judges a message's sensitivity.
+
+    Args:
+        moods: Coarse mood shares, best first.
+        emotions: Fine emotions the model decided on.
+        hints: Fine emotion probabilities the model did not decide on (any labels; the somber
+            ones at :data:`CAUTION_SCORE` or more count).
+
+    """
     share = {m.label: m.score for m in moods}
     lead = moods[0].label if moods else None
     somber_labels = sorted(e.label for e in emotions if e.label in SOMBER_LABELS)
@@ -65,7 +85,15 @@ def assess(moods: Sequence[Tag], emotions: Sequence[Tag]) -> Sensitivity:
     negative = sorted(m for m in NEGATIVE_MOODS if share.get(m, 0.0) >= NEGATIVE_SHARE)
     if negative or lead in NEGATIVE_MOODS:
         return Sensitivity(False, True, f"{', '.join(negative or [str(lead)])} in the mood")
+    hinted = sorted(h.label for h in hints if h.label in SOMBER_LABELS and h.score >= CAUTION_SCORE)
+    if hinted:
+        return Sensitivity(False, True, f"a hint of {', '.join(hinted)}")
     return Sensitivity()
+
+
+def somber_hints(scores: Mapping[str, float]) -> tuple[Tag, ...]:
+    """The somber labels among fine-emotion probabilities, as hints for :func:`assess`."""
+    return tuple(Tag(label, score) for label, score in scores.items() if label in SOMBER_LABELS)
 
 
 class ReactionPolicy:

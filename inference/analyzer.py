@@ -14,8 +14,8 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inference.engine import Engine
@@ -24,7 +24,7 @@ from inference.moods import MoodFusion, MoodScore
 from inference.reactions import ReactionCandidate, ReactionRanker
 from inference.results import LabelScore, Prediction
 from inference.settings import EngineSettings
-from inference.topics import TopicGate, TopicMatch, TopicMatcher, embedding_head
+from inference.topics import FloatArray, TopicGate, TopicMatch, TopicMatcher, embed, embedding_head
 from inference.vocabulary import EmojiVocabulary
 
 logger = logging.getLogger(__name__)
@@ -42,6 +42,9 @@ class Analysis:
         reactions: Ranked, mood-safe reaction candidates; empty means "do not react".
         topics: Gated topical emoji matches (already part of ``reactions``' fusion).
         prediction: The raw per-head prediction.
+        embedding: The L2-normalised sentence embedding, when the bundle has an embedding head.
+        emotion_scores: Every fine emotion label's probability, decided on or not (the
+            bot's caution rules read it).
     """
 
     moods: tuple[MoodScore, ...]
@@ -49,6 +52,8 @@ class Analysis:
     reactions: tuple[ReactionCandidate, ...]
     topics: tuple[TopicMatch, ...]
     prediction: Prediction
+    embedding: FloatArray | None = None
+    emotion_scores: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def mood(self) -> str | None:
@@ -113,22 +118,40 @@ class Analyzer:
         """Turns one prediction into an analysis."""
         moods = self.moods.fuse(prediction)
         topics: tuple[TopicMatch, ...] = ()
-        if self.topics is not None and self._embedding is not None:
-            vector = prediction[self._embedding].embedding
-            if vector is not None:
-                topics = self.topics.candidates(vector)
+        vector = prediction[self._embedding].embedding if self._embedding is not None else None
+        if self.topics is not None and vector is not None:
+            topics = self.topics.candidates(vector)
         emotions = tuple(
             LabelScore(label, prediction[name].score_of(label))
             for name in self._emotion_heads
             for label in prediction[name].predicted
         )
+        scores: dict[str, float] = {}
+        for name in self._emotion_heads:
+            for item in prediction[name].scores:
+                scores[item.label] = max(scores.get(item.label, 0.0), item.score)
         return Analysis(
             moods=moods,
             emotions=tuple(sorted(emotions, key=lambda e: -e.score)),
             reactions=self.ranker.rank(prediction, moods, topics),
             topics=topics,
             prediction=prediction,
+            embedding=vector,
+            emotion_scores=scores,
         )
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """L2-normalised sentence embeddings of ``texts``.
+
+        Raises:
+            InferenceError: The bundle has no embedding head (see :attr:`can_embed`).
+        """
+        return embed(self.engine, texts)
+
+    @property
+    def can_embed(self) -> bool:
+        """Whether the bundle has an embedding head."""
+        return self._embedding is not None
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyses texts in one engine run; odd text is a normal input."""

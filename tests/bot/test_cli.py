@@ -207,3 +207,51 @@ def test_closed_stdout_ends_quietly(tmp_path: Path, tiny_bundle: Path) -> None:
     stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 1
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr
+
+
+# --- the decision fields, on the embedded default model ------------------------------------------
+
+
+def test_analyze_prints_decisions_per_platform(tmp_path: Path) -> None:
+    texts = ["My grandmother passed away last night", "Happy birthday to my best friend!"]
+    out = {}
+    for platform in ("generic", "discord", "telegram"):
+        result = moodmoji("analyze", "--platform", platform, *texts, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        out[platform] = lines(result.stdout)
+    grief, party = out["telegram"]
+    for record in (grief, party):
+        assert {"reactions", "moods", "emotions", "suggestions", "why", "heads"} <= set(record)
+        assert all(set(r) == {"emoji", "score"} for r in record["reactions"])  # type: ignore[union-attr]
+        assert all(set(m) == {"label", "score"} for m in record["moods"])  # type: ignore[union-attr]
+        assert all(set(s) == {"text", "intent"} for s in record["suggestions"])  # type: ignore[union-attr]
+        assert {"candidates", "thresholds", "steps"} <= set(record["why"])  # type: ignore[arg-type]
+        assert len(record["reactions"]) <= 1  # type: ignore[arg-type]
+    assert grief["moods"][0]["label"] == "sadness"  # type: ignore[index]
+    assert {e["label"] for e in grief["emotions"]} >= {"grief"}  # type: ignore[union-attr]
+    assert party["reactions"] == [{"emoji": "🎉", "score": pytest.approx(0.79, abs=0.1)}]
+    assert out["generic"][1]["reactions"][0]["emoji"] == "🎂"  # type: ignore[index]
+    assert len(out["generic"][1]["reactions"]) <= 3  # type: ignore[arg-type]
+    assert len(out["discord"][1]["reactions"]) == 1  # type: ignore[arg-type]
+
+
+def test_analyze_abstains_with_an_empty_list(tmp_path: Path) -> None:
+    result = moodmoji("analyze", "The meeting moved to 3pm", cwd=tmp_path)
+    (record,) = lines(result.stdout)
+    assert record["reactions"] == []
+    steps = [s["rule"] for s in record["why"]["steps"]]  # type: ignore[index]
+    assert "confidence-gate" in steps
+
+
+def test_bot_config_errors_name_the_key(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    for text, key in [
+        ("bot:\n  mode: loud\n", "bot.mode"),
+        ("bot:\n  custom_emoji: {joy: ':pepe:'}\n", "bot.custom_emoji"),
+        ("bot:\n  budget_share: 2\n", "bot.budget_share"),
+        ("platforms:\n  discord_max_reactions: 0\n", "platforms.discord_max_reactions"),
+    ]:
+        config.write_text(text, encoding="utf-8")
+        result = moodmoji("--config", str(config), "analyze", "hi", cwd=tmp_path)
+        assert result.returncode == 2 and key in result.stderr, (text, result.stderr)
+        assert "Traceback" not in result.stderr

@@ -125,10 +125,10 @@ def test_rules_refuse_zero_reactions() -> None:
 def test_a_broken_data_file_is_named(tmp_path: Path) -> None:
     broken = tmp_path / "fallbacks.json"
     broken.write_text("{not json", encoding="utf-8")
-    with pytest.raises(PlatformDataError, match="fallbacks.json"):
+    with pytest.raises(PlatformDataError, match=r"fallbacks\.json"):
         load_telegram_fallbacks(broken)
     wrong = tmp_path / "reactions.json"
     wrong.write_text(json.dumps({"emoji": [1, 2]}), encoding="utf-8")
-    with pytest.raises(PlatformDataError, match="reactions.json"):
+    with pytest.raises(PlatformDataError, match=r"reactions\.json"):
         load_telegram_reactions(wrong)
     assert TELEGRAM_FALLBACKS_FILE.is_file()

@@ -1,0 +1,112 @@
+"""How often the bot would react, and how often wrongly, on labelled messages.
+
+Runs the reaction policy (sensitivity, confidence gate, platform constraints; no pacing) over a
+GoEmotions split at several thresholds and compares each chosen reaction with the human labels,
+mapped to coarse moods:
+
+* ``react``: share of messages that get a reaction;
+* ``agree``: the reaction's moods (from the emoji vocabulary) include a gold mood;
+* ``topical``: a topical emoji without moods (🍕, 🦷), no mood claim to check;
+* ``clash``: a joy/love-only reaction on a message whose gold moods are all negative, or a
+  sadness/anger/fear/disgust-only reaction on one whose gold moods are all joy/love;
+* ``playful_on_somber``: a playful emoji on a message labelled grief, sadness, fear,
+  nervousness, remorse, disappointment or embarrassment (should be 0).
+
+Shares of ``agree``, ``topical`` and ``clash`` are of the reacted messages.
+
+Usage: ``python benchmarks/reaction_audit.py [--data PATH] [--platform telegram] [--model DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+
+from bot.core import default_rules
+from bot.decision import Candidate, Tag
+from bot.messages import Platform
+from bot.policy import ReactionPolicy, assess, somber_hints
+from inference.analyzer import Analyzer
+from inference.datasets import GOEMOTIONS_LABELS, read_dataset
+from inference.default_model import resolve_model_dir
+from inference.export.labels import mood_map
+from inference.vocabulary import SOMBER_LABELS, EmojiVocabulary, Tone
+
+POSITIVE = {"joy", "love"}
+NEGATIVE = {"sadness", "anger", "fear", "disgust"}
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "goemotions" / "dev.tsv"
+
+
+def main() -> None:
+    """Prints one table row and one JSON line per threshold."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--platform", choices=[p.value for p in Platform], default="generic")
+    parser.add_argument("--thresholds", default="0.4,0.45,0.5,0.55,0.6,0.65,0.7")
+    args = parser.parse_args()
+
+    dataset = read_dataset("goemotions", args.data)
+    analyzer = Analyzer.from_path(resolve_model_dir(args.model))
+    vocabulary = EmojiVocabulary.load()
+    policy = ReactionPolicy(vocabulary)
+    rules = default_rules()[Platform(args.platform)]
+    moods_of = mood_map(GOEMOTIONS_LABELS)
+    texts = [e.text for e in dataset.examples]
+    analyses = []
+    for start in range(0, len(texts), 64):
+        analyses.extend(analyzer.analyze(texts[start : start + 64]))
+
+    print(f"{len(texts)} messages of {args.data.name}, platform {args.platform}")
+    columns = ("react", "agree", "topical", "clash")
+    print(f"{'threshold':>9} " + " ".join(f"{c:>7}" for c in columns) + " playful_on_somber")
+    for threshold in (float(t) for t in args.thresholds.split(",")):
+        counts: Counter[str] = Counter()
+        for example, analysis in zip(dataset.examples, analyses, strict=True):
+            gold_labels = {GOEMOTIONS_LABELS[i] for i in example.labels}
+            gold = {moods_of[label] for label in gold_labels if label in moods_of}
+            moods = tuple(Tag(m.mood, m.score) for m in analysis.moods)
+            emotions = tuple(Tag(e.label, e.score) for e in analysis.emotions)
+            candidates = [Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions]
+            reactions, _ = policy.choose(
+                candidates,
+                assess(moods, emotions, somber_hints(analysis.emotion_scores)),
+                threshold,
+                rules,
+                mood=analysis.mood,
+            )
+            if not reactions:
+                continue
+            counts["react"] += 1
+            entry = vocabulary.get(reactions[0].stands_for or reactions[0].emoji)
+            claimed = set(entry.moods) if entry else set()
+            if not claimed:
+                counts["topical"] += 1
+            elif claimed & gold:
+                counts["agree"] += 1
+            emotional_gold = gold - {"neutral", "surprise"}
+            if claimed and claimed <= POSITIVE and emotional_gold and emotional_gold <= NEGATIVE:
+                counts["clash"] += 1
+            if claimed and claimed <= NEGATIVE and emotional_gold and emotional_gold <= POSITIVE:
+                counts["clash"] += 1
+            sent = vocabulary.get(reactions[0].emoji)
+            if gold_labels & SOMBER_LABELS and sent is not None and sent.tone is Tone.PLAYFUL:
+                counts["playful_on_somber"] += 1
+        reacted = max(counts["react"], 1)
+        row = {
+            "threshold": threshold,
+            "react": round(counts["react"] / len(texts), 4),
+            "agree": round(counts["agree"] / reacted, 4),
+            "topical": round(counts["topical"] / reacted, 4),
+            "clash": round(counts["clash"] / reacted, 4),
+            "playful_on_somber": counts["playful_on_somber"],
+        }
+        shares = " ".join(f"{row[c]:>7.1%}" for c in columns)
+        print(f"{threshold:>9g} {shares} {row['playful_on_somber']:>17d}")
+        print(json.dumps({"platform": args.platform, **row}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,343 @@
+"""The platform-neutral brain: one incoming message in, one :class:`~bot.decision.Decision` out.
+
+Order of work for a message:
+
+1. Ignore bots (this one included) and the bot's own messages.
+2. Honour opt-outs (the chat's, then the author's) and a chat in mode ``off``, before any
+   inference: the text of such a message never reaches the model.
+3. Analyse the text (moods, fine emotions, reaction candidates, embedding).
+4. Reactions (mode ``react`` or ``both``): sensitivity, confidence gate, platform constraints
+   (:mod:`bot.policy`), then cooldowns and budgets (:mod:`bot.pacing`) unless the request was
+   explicit (a command or an API call, not a message flowing past).
+5. Suggestions (mode ``suggest`` or ``both``, or an explicit request): :mod:`bot.suggestions`.
+6. Count the leading mood in the chat's daily stats (never the text).
+
+Adapters call :meth:`MoodBot.adecide` (asynchronous, batched, never blocking the event loop);
+the command line calls :meth:`MoodBot.decide_many`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.chat_settings import ChatSettings
+from bot.decision import Candidate, Decision, Explanation, Reaction, Step, Suggestion, Tag
+from bot.messages import ChatContext, IncomingMessage, Platform
+from bot.pacing import Pacer
+from bot.platforms import PlatformRules
+from bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
+from bot.store import DeletionReport, SettingsStore
+from bot.suggestions import ReplyBank, Suggester
+from inference.analyzer import Analysis, Analyzer
+from inference.batcher import MicroBatcher
+from inference.settings import BatchSettings
+from inference.vocabulary import EmojiVocabulary
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["MoodBot", "default_rules"]
+
+
+def default_rules(generic_max: int = 3, discord_max: int = 1) -> dict[Platform, PlatformRules]:
+    """The reaction rules of every platform."""
+    return {
+        Platform.GENERIC: PlatformRules.generic(generic_max),
+        Platform.DISCORD: PlatformRules.discord(discord_max),
+        Platform.TELEGRAM: PlatformRules.telegram(),
+    }
+
+
+@dataclass(frozen=True)
+class _Gate:
+    """Outcome of the checks made before any inference."""
+
+    settings: ChatSettings
+    skip: Decision | None = None
+
+
+class MoodBot:
+    """Decides reactions, mood tags and reply suggestions for chat messages.
+
+    Args:
+        analyzer: The inference core's analyzer.
+        suggester: Reply suggestions.
+        policy: Reaction policy.
+        rules: Reaction rules per platform.
+        defaults: Settings of a chat that changed nothing.
+        store: Per-chat settings, opt-outs and mood stats; ``None`` keeps nothing (CLI).
+        pacer: Cooldowns and budgets.
+        batch: Micro-batching of :meth:`adecide` calls.
+
+    """
+
+    def __init__(
+        self,
+        analyzer: Analyzer,
+        suggester: Suggester,
+        policy: ReactionPolicy,
+        rules: Mapping[Platform, PlatformRules],
+        defaults: ChatSettings,
+        store: SettingsStore | None = None,
+        pacer: Pacer | None = None,
+        batch: BatchSettings | None = None,
+    ) -> None:
+        self.analyzer = analyzer
+        self.suggester = suggester
+        self.policy = policy
+        self.rules = dict(rules)
+        self.defaults = defaults
+        self.store = store
+        self.pacer = pacer if pacer is not None else Pacer()
+        self._batch = batch or BatchSettings()
+        self._batcher: MicroBatcher[Analysis] | None = None
+
+    @classmethod
+    def from_analyzer(
+        cls,
+        analyzer: Analyzer,
+        *,
+        defaults: ChatSettings | None = None,
+        store: SettingsStore | None = None,
+        rules: Mapping[Platform, PlatformRules] | None = None,
+        pacer: Pacer | None = None,
+        bank: ReplyBank | None = None,
+        vocabulary: EmojiVocabulary | None = None,
+        batch: BatchSettings | None = None,
+    ) -> MoodBot:
+        """Builds the bot around an analyzer, with the packaged reply bank and rules.
+
+        The reply bank is embedded once here (about a second on two cores).
+        """
+        bank = bank if bank is not None else ReplyBank.load()
+        suggester = Suggester.from_embedder(bank, analyzer.embed if analyzer.can_embed else None)
+        return cls(
+            analyzer,
+            suggester,
+            ReactionPolicy(vocabulary if vocabulary is not None else analyzer.ranker.vocabulary),
+            rules if rules is not None else default_rules(),
+            defaults or ChatSettings(),
+            store=store,
+            pacer=pacer,
+            batch=batch,
+        )
+
+    @classmethod
+    def from_path(
+        cls, model_dir: Path | str, store_path: Path | str | None = None, **kwargs: object
+    ) -> MoodBot:
+        """Loads a bundle (and opens a store file, when given) and builds the bot."""
+        analyzer = Analyzer.from_path(model_dir)
+        store = SettingsStore.open(store_path) if store_path is not None else None
+        return cls.from_analyzer(analyzer, store=store, **kwargs)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------ deciding
+
+    def decide(
+        self,
+        message: IncomingMessage,
+        context: ChatContext | None = None,
+        *,
+        explicit: bool = False,
+    ) -> Decision:
+        """Decides about one message, running the model in the calling thread."""
+        return self.decide_many([message], context, explicit=explicit)[0]
+
+    def decide_many(
+        self,
+        messages: Sequence[IncomingMessage],
+        context: ChatContext | None = None,
+        *,
+        explicit: bool = False,
+    ) -> list[Decision]:
+        """Decides about several messages with one model run for all that need one."""
+        gates = [self._gate(m, context, explicit) for m in messages]
+        todo = [i for i, g in enumerate(gates) if g.skip is None]
+        analyses = dict(
+            zip(todo, self.analyzer.analyze([messages[i].text for i in todo]), strict=True)
+        )
+        out = []
+        for i, (message, gate) in enumerate(zip(messages, gates, strict=True)):
+            if gate.skip is not None:
+                out.append(gate.skip)
+            else:
+                out.append(self._conclude(message, analyses[i], gate.settings, context, explicit))
+        return out
+
+    async def adecide(
+        self,
+        message: IncomingMessage,
+        context: ChatContext | None = None,
+        *,
+        explicit: bool = False,
+    ) -> Decision:
+        """Decides about one message without blocking the event loop.
+
+        Concurrent calls are batched into shared model runs; store access runs in a thread.
+
+        Raises:
+            QueueFull, BatchFailed, BatcherClosed: From the batcher (see
+                :mod:`inference.batcher`); the adapter decides to drop the message.
+        """
+        gate = await asyncio.to_thread(self._gate, message, context, explicit)
+        if gate.skip is not None:
+            return gate.skip
+        if self._batcher is None:
+            self._batcher = MicroBatcher(self.analyzer.analyze, self._batch, max_queue=1024)
+        analysis = await self._batcher.submit(message.text)
+        return await asyncio.to_thread(
+            self._conclude, message, analysis, gate.settings, context, explicit
+        )
+
+    async def aclose(self) -> None:
+        """Stops the batcher and closes the store."""
+        if self._batcher is not None:
+            await self._batcher.aclose()
+        if self.store is not None:
+            self.store.close()
+
+    # ------------------------------------------------------------------ settings and privacy
+
+    def settings_for(self, platform: Platform | str, chat_id: str) -> ChatSettings:
+        """A chat's effective settings: the defaults with its stored overrides."""
+        if self.store is None:
+            return self.defaults
+        return self.store.chat_settings(str(platform), chat_id, self.defaults)
+
+    def forget_user(self, platform: Platform | str, user_id: str) -> DeletionReport:
+        """Deletes everything stored about a user (their opt-out included)."""
+        return self._need_store().delete_user(str(platform), user_id)
+
+    def forget_chat(self, platform: Platform | str, chat_id: str) -> DeletionReport:
+        """Deletes everything stored about a chat: settings, opt-out and mood stats."""
+        return self._need_store().delete_chat(str(platform), chat_id)
+
+    def _need_store(self) -> SettingsStore:
+        if self.store is None:
+            raise RuntimeError("this bot keeps no settings store")
+        return self.store
+
+    # ------------------------------------------------------------------ steps
+
+    def _gate(self, message: IncomingMessage, context: ChatContext | None, explicit: bool) -> _Gate:
+        if message.author_is_bot or (context and message.author_id == context.self_id):
+            return _Gate(self.defaults, Decision.skip("ignored", "the author is a bot"))
+        if self.store is None:
+            return _Gate(self.defaults)
+        platform = str(message.platform)
+        opt_out = self.store.opt_out(platform, message.chat_id, message.author_id)
+        if opt_out is not None:
+            who = "this chat" if opt_out.kind == "chat" else "the author"
+            return _Gate(
+                self.defaults,
+                Decision.skip("opt-out", f"{who} opted out; the message was not analysed"),
+            )
+        settings = self.store.chat_settings(platform, message.chat_id, self.defaults)
+        if not settings.mode.reacts and not settings.mode.suggests:
+            return _Gate(settings, Decision.skip("mode-off", "moodmoji is off in this chat"))
+        return _Gate(settings)
+
+    def conclude(
+        self,
+        message: IncomingMessage,
+        analysis: Analysis,
+        context: ChatContext | None = None,
+        *,
+        explicit: bool = False,
+    ) -> Decision:
+        """Turns an analysis of ``message`` into a decision, with the chat's settings.
+
+        The checks made before inference (bots, opt-outs, mode off) are the caller's; use
+        :meth:`decide` for the whole path.
+        """
+        settings = self.settings_for(message.platform, message.chat_id)
+        return self._conclude(message, analysis, settings, context, explicit)
+
+    def _conclude(
+        self,
+        message: IncomingMessage,
+        analysis: Analysis,
+        settings: ChatSettings,
+        context: ChatContext | None,
+        explicit: bool,
+    ) -> Decision:
+        moods = tuple(Tag(m.mood, round(m.score, 4)) for m in analysis.moods)
+        emotions = tuple(Tag(e.label, round(e.score, 4)) for e in analysis.emotions)
+        candidates = tuple(Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions)
+        sensitivity = assess(moods, emotions, somber_hints(analysis.emotion_scores))
+        steps: list[Step] = []
+        if sensitivity.reason:
+            kind = "somber" if sensitivity.somber else "negative"
+            steps.append(Step("sensitivity", f"{kind} message: {sensitivity.reason}"))
+        reactions: tuple[Reaction, ...] = ()
+        if explicit or settings.mode.reacts:
+            reactions = self._react(
+                message, candidates, moods, sensitivity, settings, context, explicit, steps
+            )
+        else:
+            steps.append(Step("mode", f"mode is {settings.mode}: no reactions"))
+        suggestions: tuple[Suggestion, ...] = ()
+        replies: tuple[Suggestion, ...] = ()
+        if explicit or settings.mode.suggests:
+            suggestions, replies, suggestion_steps = self.suggester.suggest(
+                moods,
+                analysis.embedding,
+                sensitivity,
+                threshold=settings.suggestion_threshold,
+                limit=settings.max_suggestions,
+            )
+            steps.extend(suggestion_steps)
+        else:
+            steps.append(Step("mode", f"mode is {settings.mode}: no suggestions"))
+        if self.store is not None and moods and not explicit:
+            self.store.record_mood(str(message.platform), message.chat_id, moods[0].label)
+        why = Explanation(
+            candidates=candidates,
+            thresholds={
+                "reaction": settings.reaction_threshold,
+                "suggestion": settings.suggestion_threshold,
+            },
+            steps=tuple(steps),
+            replies=replies,
+        )
+        return Decision(reactions, moods, emotions, suggestions, why)
+
+    def _react(
+        self,
+        message: IncomingMessage,
+        candidates: tuple[Candidate, ...],
+        moods: tuple[Tag, ...],
+        sensitivity: Sensitivity,
+        settings: ChatSettings,
+        context: ChatContext | None,
+        explicit: bool,
+        steps: list[Step],
+    ) -> tuple[Reaction, ...]:
+        """The policy's reactions, held back by pacing when the message merely flowed past."""
+        chat_key = f"{message.platform}:{message.chat_id}"
+        if not explicit:
+            self.pacer.observe(chat_key, settings)
+        custom = dict(settings.custom_emoji)
+        if context and context.custom_emoji:
+            custom.update(context.custom_emoji)
+        reactions, reaction_steps = self.policy.choose(
+            candidates,
+            sensitivity,
+            settings.reaction_threshold,
+            self.rules[message.platform],
+            mood=moods[0].label if moods else None,
+            available=context.available_reactions if context else None,
+            custom_emoji=custom,
+        )
+        steps.extend(reaction_steps)
+        if not reactions or explicit:
+            return reactions
+        held = self.pacer.hold(chat_key, message.author_id, settings)
+        if held is not None:
+            steps.append(held)
+            return ()
+        self.pacer.record(chat_key, message.author_id)
+        return reactions

@@ -1,0 +1,316 @@
+"""Emotion-aware reply suggestions (Smart Reply style) from a reply bank written for moodmoji.
+
+The bank (``data/reply_bank.jsonl``) holds short replies, each tagged with an intent
+(``sympathize``, ``congratulate``, ``ask`` ...), the coarse moods of the messages it suits, a tone,
+and two or three example messages it answers. Each reply's fit to a message combines:
+
+* **semantic fit**: the best cosine between the message's embedding and the embeddings of the
+  reply's examples (the model's embedding head), mapped from ``[SEMANTIC_FLOOR, SEMANTIC_FULL]``
+  onto ``[0, 1]`` (unrelated chat messages sit around 0.3 to 0.55 with this encoder);
+* **mood fit**: the message's share of the moods the reply is tagged with.
+
+``fit = semantic * (MOOD_BASE + (1 - MOOD_BASE) * mood)``: both must agree for a high fit, and
+a reply whose mood fit is under :data:`MIN_MOOD_FIT` is never offered. Then:
+
+1. **Sensitivity**: on a negative message no playful reply and none of the intents in
+   :data:`CHEERFUL_INTENTS`; on a somber one no :data:`CASUAL_INTENTS` either; on a clearly
+   happy message no :data:`CONDOLENCE_INTENTS`.
+2. **Triggering gate**: nothing unless the best reply fits at least the chat's
+   ``suggestion_threshold``.
+3. **Diversity**: replies are taken best first, one per intent, skipping near-paraphrases of a
+   reply already taken (cosine of the reply texts over :data:`PARAPHRASE_COSINE`); later picks
+   must fit at least :data:`RUNNER_UP_SHARE` of the threshold.
+
+A bundle without an embedding head falls back to mood fit alone, scaled by ``MOOD_BASE``, so
+that such a bundle suggests only when the mood is very clear and the threshold low.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from bot.decision import Step, Suggestion, Tag
+from bot.policy import Sensitivity
+from inference.vocabulary import MOODS, Tone
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CASUAL_INTENTS",
+    "CHEERFUL_INTENTS",
+    "CONDOLENCE_INTENTS",
+    "INTENTS",
+    "REPLY_BANK_FILE",
+    "Reply",
+    "ReplyBank",
+    "ReplyBankError",
+    "Suggester",
+]
+
+FloatArray = npt.NDArray[np.float32]
+Embed = Callable[[Sequence[str]], FloatArray]
+
+REPLY_BANK_FILE = Path(__file__).resolve().parent / "data" / "reply_bank.jsonl"
+
+INTENTS: tuple[str, ...] = (
+    "congratulate",
+    "celebrate",
+    "sympathize",
+    "comfort",
+    "encourage",
+    "reassure",
+    "validate",
+    "thank",
+    "welcome",
+    "agree",
+    "acknowledge",
+    "ask",
+    "apologize",
+    "compliment",
+    "laugh",
+    "tease",
+    "greet",
+    "farewell",
+    "accept",
+    "decline",
+    "offer-help",
+    "surprise",
+    "wish-well",
+    "relate",
+)
+#: Never on a negative message (no congratulations to bad news, no joke to a bereavement).
+CHEERFUL_INTENTS: frozenset[str] = frozenset(
+    {"congratulate", "celebrate", "laugh", "tease", "compliment"}
+)
+#: Not on a somber message either (too light for grief or fear).
+CASUAL_INTENTS: frozenset[str] = frozenset({"surprise", "relate", "greet", "agree"})
+#: Not on a clearly happy message.
+CONDOLENCE_INTENTS: frozenset[str] = frozenset({"sympathize", "comfort", "validate", "reassure"})
+
+SEMANTIC_FLOOR = 0.45
+SEMANTIC_FULL = 0.85
+MOOD_BASE = 0.5
+MIN_MOOD_FIT = 0.1
+PARAPHRASE_COSINE = 0.8
+RUNNER_UP_SHARE = 0.8
+HAPPY_SHARE = 0.6
+
+
+class ReplyBankError(Exception):
+    """The reply bank file is missing or malformed; ``str()`` names the file and line."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One reply of the bank.
+
+    Attributes:
+        text: The reply.
+        intent: One of :data:`INTENTS`.
+        moods: Coarse moods of the messages it suits.
+        tone: Its tone (playful replies never go on negative messages).
+        examples: Messages it answers well (embedded for the semantic fit).
+
+    """
+
+    text: str
+    intent: str
+    moods: tuple[str, ...]
+    tone: Tone
+    examples: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReplyBank:
+    """The validated reply bank."""
+
+    replies: tuple[Reply, ...]
+
+    @classmethod
+    def load(cls, path: Path = REPLY_BANK_FILE) -> ReplyBank:
+        """Reads and validates a reply bank (JSON lines).
+
+        Raises:
+            ReplyBankError: The file cannot be read, or a line is malformed (named).
+
+        """
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ReplyBankError(f"{path}: cannot be read ({exc.strerror})") from None
+        replies = []
+        for number, line in enumerate(lines, start=1):
+            if line.strip():
+                try:
+                    replies.append(_parse(json.loads(line)))
+                except (ValueError, TypeError, KeyError) as exc:
+                    raise ReplyBankError(f"{path}:{number}: {exc}") from None
+        if not replies:
+            raise ReplyBankError(f"{path}: no replies")
+        return cls(tuple(replies))
+
+    def __len__(self) -> int:
+        return len(self.replies)
+
+
+def _parse(obj: object) -> Reply:
+    if not isinstance(obj, dict):
+        raise ValueError("expected a JSON object")
+    text, intent, tone = obj["text"], obj["intent"], obj["tone"]
+    moods, examples = obj["moods"], obj["examples"]
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError("'text' should be a non-empty string")
+    if intent not in INTENTS:
+        raise ValueError(f"unknown intent {intent!r}")
+    if not isinstance(moods, list) or not moods or any(m not in MOODS for m in moods):
+        raise ValueError("'moods' should be a non-empty list of coarse moods")
+    if not isinstance(examples, list) or not examples:
+        raise ValueError("'examples' should be a non-empty list of messages")
+    if not all(isinstance(e, str) and e.strip() for e in examples):
+        raise ValueError("'examples' should hold non-empty strings")
+    return Reply(text, intent, tuple(moods), Tone(tone), tuple(examples))
+
+
+@dataclass(frozen=True)
+class _Scored:
+    reply: Reply
+    index: int
+    fit: float
+
+
+class Suggester:
+    """Ranks the reply bank against one message.
+
+    Args:
+        bank: The replies.
+        example_vectors: L2-normalised embeddings of every reply's examples, in bank order
+            (``None`` when the model has no embedding head).
+        reply_vectors: L2-normalised embeddings of the reply texts (for paraphrase checks).
+
+    """
+
+    def __init__(
+        self,
+        bank: ReplyBank,
+        example_vectors: FloatArray | None = None,
+        reply_vectors: FloatArray | None = None,
+    ) -> None:
+        self.bank = bank
+        counts = [len(r.examples) for r in bank.replies]
+        self._owner = np.repeat(np.arange(len(bank.replies)), counts)
+        if example_vectors is not None and example_vectors.shape[0] != sum(counts):
+            raise ValueError(
+                f"{example_vectors.shape[0]} example vectors for {sum(counts)} examples"
+            )
+        if reply_vectors is not None and reply_vectors.shape[0] != len(bank.replies):
+            raise ValueError(f"{reply_vectors.shape[0]} reply vectors for {len(bank)} replies")
+        self._examples = example_vectors
+        self._replies = reply_vectors
+        self._mood_mask = np.array(
+            [[mood in r.moods for mood in MOODS] for r in bank.replies], dtype=np.float32
+        )
+
+    @classmethod
+    def from_embedder(cls, bank: ReplyBank, embed: Embed | None) -> Suggester:
+        """Embeds the bank's examples and texts with ``embed`` (``None``: mood fit only)."""
+        if embed is None:
+            return cls(bank)
+        examples = [e for r in bank.replies for e in r.examples]
+        vectors = embed(examples + [r.text for r in bank.replies])
+        return cls(bank, vectors[: len(examples)], vectors[len(examples) :])
+
+    def fits(self, moods: Sequence[Tag], embedding: FloatArray | None) -> FloatArray:
+        """Every reply's fit to a message, in bank order."""
+        shares = {m.label: m.score for m in moods}
+        mood_fit = self._mood_mask @ np.array([shares.get(m, 0.0) for m in MOODS], np.float32)
+        if embedding is None or self._examples is None:
+            fit = MOOD_BASE * mood_fit
+        else:
+            cosines = self._examples @ embedding.astype(np.float32)
+            best = np.full(len(self.bank), -1.0, dtype=np.float32)
+            np.maximum.at(best, self._owner, cosines)
+            semantic = np.clip((best - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR), 0, 1)
+            fit = semantic * (MOOD_BASE + (1.0 - MOOD_BASE) * mood_fit)
+        return np.where(mood_fit >= MIN_MOOD_FIT, fit, 0.0).astype(np.float32)
+
+    def suggest(
+        self,
+        moods: Sequence[Tag],
+        embedding: FloatArray | None,
+        sensitivity: Sensitivity,
+        *,
+        threshold: float,
+        limit: int = 3,
+    ) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...], tuple[Step, ...]]:
+        """Up to ``limit`` diverse, appropriate replies, or none.
+
+        Returns:
+            The suggestions, the best replies considered (for the explanation), and the steps.
+
+        """
+        if limit <= 0:
+            return (), (), (Step("suggestions", "this chat asks for no suggestions"),)
+        fits = self.fits(moods, embedding)
+        order = np.argsort(-fits, kind="stable")
+        happy = bool(moods) and moods[0].label in ("joy", "love") and moods[0].score >= HAPPY_SHARE
+        scored: list[_Scored] = []
+        refused: list[str] = []
+        for index in order[:60]:
+            reply = self.bank.replies[int(index)]
+            why = _unsuitable(reply, sensitivity, happy)
+            if why is not None:
+                refused.append(why)
+                continue
+            scored.append(_Scored(reply, int(index), round(float(fits[index]), 4)))
+        considered = tuple(Suggestion(s.reply.text, s.reply.intent, s.fit) for s in scored[:5])
+        steps: list[Step] = []
+        if refused:
+            steps.append(
+                Step("suggestion-sensitivity", "left out " + ", ".join(sorted(set(refused))))
+            )
+        if not scored or scored[0].fit < threshold:
+            best = f"{scored[0].fit:.2f}" if scored else "nothing"
+            steps.append(
+                Step(
+                    "suggestion-gate",
+                    f"best reply fits {best}, under the threshold {threshold:g}: no suggestions",
+                )
+            )
+            return (), considered, tuple(steps)
+        chosen: list[_Scored] = []
+        for item in scored:
+            if len(chosen) >= limit:
+                break
+            if chosen and item.fit < threshold * RUNNER_UP_SHARE:
+                break
+            if any(c.reply.intent == item.reply.intent for c in chosen):
+                continue
+            if self._paraphrase(item, chosen):
+                continue
+            chosen.append(item)
+        suggestions = tuple(Suggestion(c.reply.text, c.reply.intent, c.fit) for c in chosen)
+        return suggestions, considered, tuple(steps)
+
+    def _paraphrase(self, item: _Scored, chosen: Sequence[_Scored]) -> bool:
+        if self._replies is None or not chosen:
+            return False
+        vector = self._replies[item.index]
+        return any(float(vector @ self._replies[c.index]) > PARAPHRASE_COSINE for c in chosen)
+
+
+def _unsuitable(reply: Reply, sensitivity: Sensitivity, happy: bool) -> str | None:
+    """Why a reply must not go on this message, or ``None``."""
+    if sensitivity.negative and (reply.tone is Tone.PLAYFUL or reply.intent in CHEERFUL_INTENTS):
+        return f"{reply.intent} ({sensitivity.reason})"
+    if sensitivity.somber and reply.intent in CASUAL_INTENTS:
+        return f"{reply.intent} ({sensitivity.reason})"
+    if happy and not sensitivity.negative and reply.intent in CONDOLENCE_INTENTS:
+        return f"{reply.intent} (a happy message)"
+    return None

@@ -1,0 +1,326 @@
+"""The bot core end to end: the real default model, a real SQLite file, an injected clock."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.chat_settings import ChatSettings
+from bot.decision import Decision
+from bot.messages import ChatContext, IncomingMessage, Platform
+from bot.pacing import Pacer
+from bot.platforms import load_telegram_reactions
+from bot.store import SettingsStore
+from inference.vocabulary import EmojiVocabulary, Tone
+from tests.bot.conftest import BotFactory
+
+VOCABULARY = EmojiVocabulary.load()
+TELEGRAM = set(load_telegram_reactions())
+
+CELEBRATION = "Happy birthday to my best friend!"
+GRIEF = "My grandmother passed away last night"
+FOOD = "This pizza is absolutely incredible"
+LOGISTICS = "The meeting moved to 3pm"
+MESSAGES = {
+    "celebration": CELEBRATION,
+    "grief": GRIEF,
+    "food": FOOD,
+    "travel": "Just landed in Tokyo, the view from the hotel is unreal",
+    "anger": "I am so angry, the airline lost my luggage again",
+    "logistics": LOGISTICS,
+    "question": "Does anyone know a good dentist around here?",
+    "fear": "I'm so nervous about my surgery tomorrow",
+    "bad news": "I failed my driving test for the third time",
+}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def message(
+    text: str,
+    *,
+    platform: Platform = Platform.GENERIC,
+    chat: str = "chat",
+    author: str = "alice",
+    number: int = 1,
+    bot: bool = False,
+) -> IncomingMessage:
+    return IncomingMessage(platform, chat, str(number), author, text, author_is_bot=bot)
+
+
+def tones(decision: Decision) -> set[Tone]:
+    found = set()
+    for reaction in decision.reactions:
+        entry = VOCABULARY.get(reaction.emoji)
+        assert entry is not None, reaction.emoji
+        found.add(entry.tone)
+    return found
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> SettingsStore:
+    with SettingsStore.open(tmp_path / "moodmoji.sqlite3") as opened:
+        yield opened  # type: ignore[misc]
+
+
+# --- decisions across moods and platforms -----------------------------------------------------
+
+
+@pytest.mark.parametrize("platform", list(Platform))
+def test_every_decision_fits_its_platform(make_bot: BotFactory, platform: Platform) -> None:
+    bot = make_bot(generic_max=3, discord_max=2)
+    texts = list(MESSAGES.values())
+    decisions = bot.decide_many(
+        [message(t, platform=platform, number=i) for i, t in enumerate(texts)], explicit=True
+    )
+    limit = {Platform.GENERIC: 3, Platform.DISCORD: 2, Platform.TELEGRAM: 1}[platform]
+    for text, decision in zip(texts, decisions, strict=True):
+        assert len(decision.reactions) <= limit, text
+        if platform is Platform.TELEGRAM:
+            assert {r.emoji for r in decision.reactions} <= TELEGRAM, text
+        assert len({r.emoji for r in decision.reactions}) == len(decision.reactions)
+        assert decision.moods and decision.why.thresholds["reaction"] == 0.6
+
+
+@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize(
+    "kind, expect_reaction, forbidden_tones",
+    [
+        ("celebration", True, set()),
+        ("food", True, set()),
+        ("grief", True, {Tone.PLAYFUL, Tone.NEUTRAL}),
+        ("fear", None, {Tone.PLAYFUL, Tone.NEUTRAL}),
+        ("bad news", None, {Tone.PLAYFUL}),
+        ("anger", None, {Tone.PLAYFUL}),
+        ("logistics", False, set()),
+    ],
+)
+def test_decision_table(
+    make_bot: BotFactory,
+    platform: Platform,
+    kind: str,
+    expect_reaction: bool | None,
+    forbidden_tones: set[Tone],
+) -> None:
+    decision = make_bot().decide(message(MESSAGES[kind], platform=platform), explicit=True)
+    if expect_reaction is not None:
+        assert bool(decision.reactions) is expect_reaction, decision.why.lines()
+    assert not tones(decision) & forbidden_tones, decision.reactions
+    if not decision.reactions:
+        assert {"confidence-gate", f"{platform}-constraints"} & set(decision.why.rules())
+
+
+def test_grief_gets_sympathy_and_celebration_gets_cheer(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    grief, party = bot.decide_many([message(GRIEF), message(CELEBRATION)], explicit=True)
+    assert grief.mood == "sadness" and "sensitivity" in grief.why.rules()
+    assert grief.suggestions and grief.suggestions[0].intent in {
+        "sympathize",
+        "comfort",
+        "offer-help",
+    }
+    assert not {s.intent for s in grief.suggestions} & {"congratulate", "celebrate", "laugh"}
+    assert party.mood == "joy" and party.reactions
+    assert {s.intent for s in party.suggestions} & {"wish-well", "celebrate", "congratulate"}
+
+
+def test_chat_available_reactions_and_custom_emoji(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    narrowed = bot.decide(
+        message(CELEBRATION, platform=Platform.TELEGRAM),
+        ChatContext(available_reactions=frozenset({"👍"})),
+        explicit=True,
+    )
+    assert narrowed.reactions == ()
+    assert "chat-reactions" in narrowed.why.rules()
+    cake = "<:partycake:123456789012345678>"
+    decision = bot.decide(
+        message(CELEBRATION, platform=Platform.DISCORD),
+        ChatContext(custom_emoji={"🎂": cake}),
+        explicit=True,
+    )
+    assert [(r.emoji, r.stands_for) for r in decision.reactions] == [(cake, "🎂")]
+
+
+# --- who is ignored, and before any inference --------------------------------------------------
+
+
+def test_bots_and_itself_are_ignored_without_inference(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    runs = bot.analyzer.engine.runs
+    other_bot = bot.decide(message(CELEBRATION, bot=True))
+    itself = bot.decide(message(CELEBRATION, author="me"), ChatContext(self_id="me"))
+    assert other_bot.skipped == itself.skipped == "ignored"
+    assert other_bot.reactions == () and other_bot.moods == ()
+    assert bot.analyzer.engine.runs == runs
+
+
+def test_opt_outs_are_honoured_before_inference(make_bot: BotFactory, store: SettingsStore) -> None:
+    bot = make_bot(store=store)
+    runs = bot.analyzer.engine.runs
+    store.set_opt_out("generic", "user", "alice", True)
+    store.set_opt_out("generic", "chat", "quiet-room", True)
+    by_user = bot.decide(message(CELEBRATION, author="alice"))
+    by_chat = bot.decide(message(CELEBRATION, chat="quiet-room", author="bob"))
+    assert by_user.skipped == by_chat.skipped == "opt-out"
+    assert by_user.moods == () and by_user.suggestions == ()
+    assert bot.analyzer.engine.runs == runs  # the text never reached the model
+    assert store.mood_counts("generic", "chat") == {}
+    store.set_opt_out("generic", "user", "alice", False)
+    assert bot.decide(message(CELEBRATION, author="alice")).skipped is None
+    assert bot.analyzer.engine.runs == runs + 1
+
+
+@pytest.mark.parametrize(
+    "mode, reacts, suggests",
+    [("react", True, False), ("suggest", False, True), ("both", True, True), ("off", False, False)],
+)
+def test_modes(
+    make_bot: BotFactory, store: SettingsStore, mode: str, reacts: bool, suggests: bool
+) -> None:
+    store.update_chat("generic", "chat", mode=mode)
+    bot = make_bot(store=store)
+    decision = bot.decide(message(CELEBRATION))
+    assert bool(decision.reactions) is reacts
+    assert bool(decision.suggestions) is suggests
+    assert (decision.skipped == "mode-off") is (mode == "off")
+
+
+def test_chat_overrides_change_the_decision(make_bot: BotFactory, store: SettingsStore) -> None:
+    bot = make_bot(store=store)
+    store.update_chat("generic", "strict", reaction_threshold=1.0, max_suggestions=1)
+    strict = bot.decide(message(CELEBRATION, chat="strict"))
+    normal = bot.decide(message(CELEBRATION, chat="normal"))
+    assert strict.reactions == () and len(strict.suggestions) <= 1
+    assert normal.reactions
+    assert strict.why.thresholds["reaction"] == 1.0
+
+
+# --- pacing through the core -------------------------------------------------------------------
+
+
+def test_cooldowns_pace_automatic_reactions_but_not_explicit_requests(
+    make_bot: BotFactory,
+) -> None:
+    clock = Clock()
+    settings = ChatSettings(chat_cooldown_s=20, budget_share=1.0)
+    bot = make_bot(pacer=Pacer(clock), defaults=settings)
+    first = bot.decide(message(CELEBRATION, author="a", number=1))
+    clock.now += 5
+    second = bot.decide(message(CELEBRATION, author="b", number=2))
+    asked = bot.decide(message(CELEBRATION, author="b", number=3), explicit=True)
+    clock.now += 30
+    later = bot.decide(message(CELEBRATION, author="c", number=4))
+    assert first.reactions and later.reactions
+    assert second.reactions == () and "chat-cooldown" in second.why.rules()
+    assert second.suggestions  # pacing holds reactions back, not suggestions
+    assert asked.reactions
+    # with the shipped share budget (a quarter of the messages in the window, one always
+    # allowed), a message a minute gets a reaction on the first and again on the eighth
+    shared = make_bot(pacer=Pacer(clock))
+    got = []
+    for number in range(8):
+        clock.now += 60
+        decision = shared.decide(message(CELEBRATION, author=f"u{number}", number=number))
+        got.append(decision.reactions != ())
+    assert got == [True, False, False, False, False, False, False, True]
+
+
+# --- stats and privacy -------------------------------------------------------------------------
+
+
+def test_moods_are_counted_and_no_text_is_stored(
+    make_bot: BotFactory, store: SettingsStore
+) -> None:
+    bot = make_bot(store=store)
+    secret = "My grandmother Zyxwvut passed away last night"
+    bot.decide(message(secret, chat="family"))
+    bot.decide(message(CELEBRATION, chat="family", number=2))
+    bot.decide(message(CELEBRATION, chat="family", number=3), explicit=True)  # not counted
+    (day,) = store.mood_counts("generic", "family").values()
+    assert day == {"sadness": 1, "joy": 1}
+    store.close()
+    files = list(Path(store.path).parent.glob("moodmoji.sqlite3*"))
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert b"Zyxwvut" not in data and b"grandmother" not in data
+
+
+def test_forget_user_and_chat(make_bot: BotFactory, store: SettingsStore) -> None:
+    bot = make_bot(store=store)
+    store.set_opt_out("generic", "user", "alice", True)
+    bot.decide(message(CELEBRATION, chat="c1", author="bob"))
+    store.update_chat("generic", "c1", mode="react")
+    assert bot.forget_user(Platform.GENERIC, "alice").total == 1
+    report = bot.forget_chat(Platform.GENERIC, "c1")
+    assert report.chats == 1 and report.mood_rows == 1
+    assert store.mood_counts("generic", "c1") == {}
+    assert bot.decide(message(CELEBRATION, author="alice")).skipped is None
+    with pytest.raises(RuntimeError, match="no settings store"):
+        make_bot().forget_user(Platform.GENERIC, "alice")
+
+
+# --- odd input and the asynchronous path --------------------------------------------------------
+
+ODD = [
+    "",
+    "   \n\t ",
+    "😂😂😂🔥🔥",
+    "Z̸̡̢̛̗̘̙̜̝̞̟̠̤̥̦̩̪̫̬̭̮̯̰̱̲̳̹̺̻̼͇͈͉͍͎̀́̂̃̄̅̆̇̈̉̊̋̌̍̎̏̐̑̒̓̔̽̾̿̀́͂̓̈́͆͊͋͌̕̚ͅ͏͓͔͕͖͙͚͐͑͒͗͛ͣͤͥͦͧͨͩͪͫͬͭͮͯ͘͜͟͢͝͞͠͡a̸lgo",
+    "مرحبا، كيف حالك اليوم؟",
+    "今天天气很好，我们去公园吧",
+    "नमस्ते, आप कैसे हैं?",
+    "word " * 20_000,
+    "\x00\x01\x02 control \u202e bidi",
+]
+
+
+def test_odd_text_never_raises(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    for platform in Platform:
+        decisions = bot.decide_many(
+            [message(t, platform=platform, number=i) for i, t in enumerate(ODD)], explicit=True
+        )
+        assert len(decisions) == len(ODD)
+        for decision in decisions:
+            assert len(decision.suggestions) <= 3
+    empty = bot.decide(message(""), explicit=True)
+    assert empty.suggestions == ()
+
+
+async def test_adecide_batches_and_matches_decide(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    texts = list(MESSAGES.values())
+    runs = bot.analyzer.engine.runs
+    try:
+        concurrent = await asyncio.gather(
+            *(bot.adecide(message(t, number=i), explicit=True) for i, t in enumerate(texts))
+        )
+    finally:
+        await bot.aclose()
+    assert bot.analyzer.engine.runs - runs < len(texts)  # batched into fewer runs
+    direct = make_bot().decide_many(
+        [message(t, number=i) for i, t in enumerate(texts)], explicit=True
+    )
+    for a, b in zip(concurrent, direct, strict=True):
+        assert [r.emoji for r in a.reactions] == [r.emoji for r in b.reactions]
+        assert [s.text for s in a.suggestions] == [s.text for s in b.suggestions]
+
+
+async def test_adecide_skips_opted_out_without_inference(
+    make_bot: BotFactory, store: SettingsStore
+) -> None:
+    bot = make_bot(store=store)
+    store.set_opt_out("generic", "chat", "chat", True)
+    runs = bot.analyzer.engine.runs
+    decision = await bot.adecide(message(CELEBRATION))
+    assert decision.skipped == "opt-out" and bot.analyzer.engine.runs == runs

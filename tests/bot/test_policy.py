@@ -1,0 +1,117 @@
+"""Reaction policy: sensitivity, confidence gate and platform fit on hand-made inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.decision import Candidate, Tag
+from bot.platforms import PlatformRules
+from bot.policy import ReactionPolicy, Sensitivity, assess
+from inference.vocabulary import EmojiVocabulary, Tone
+
+VOCABULARY = EmojiVocabulary.load()
+POLICY = ReactionPolicy(VOCABULARY)
+RULES = {
+    "generic": PlatformRules.generic(3),
+    "discord": PlatformRules.discord(2),
+    "telegram": PlatformRules.telegram(),
+}
+
+
+def moods(**shares: float) -> tuple[Tag, ...]:
+    return tuple(sorted((Tag(k, v) for k, v in shares.items()), key=lambda t: -t.score))
+
+
+def tags(*labels: str) -> tuple[Tag, ...]:
+    return tuple(Tag(label, 0.8) for label in labels)
+
+
+@pytest.mark.parametrize(
+    "mood_shares, emotions, somber, negative",
+    [
+        ({"joy": 0.9, "neutral": 0.1}, (), False, False),
+        ({"sadness": 0.7, "neutral": 0.3}, ("sadness",), True, True),
+        ({"fear": 0.5, "joy": 0.5}, (), True, True),  # fear holds 50 %: somber
+        ({"joy": 0.6, "sadness": 0.2, "fear": 0.15}, (), True, True),  # together 35 %
+        ({"joy": 0.8, "neutral": 0.2}, ("grief",), True, True),  # "got the job but my dog died"
+        ({"anger": 0.6, "neutral": 0.4}, ("anger",), False, True),
+        ({"joy": 0.6, "disgust": 0.3}, (), False, True),
+        ({"neutral": 0.9, "joy": 0.1}, ("neutral",), False, False),
+        ({}, (), False, False),
+    ],
+)
+def test_assess(
+    mood_shares: dict[str, float], emotions: tuple[str, ...], somber: bool, negative: bool
+) -> None:
+    found = assess(moods(**mood_shares), tags(*emotions))
+    assert (found.somber, found.negative) == (somber, negative)
+    assert (found.reason is None) == (not negative)
+
+
+SOMBER = Sensitivity(True, True, "sadness leads")
+NEGATIVE = Sensitivity(False, True, "anger in the mood")
+CALM = Sensitivity()
+
+PARTY = [Candidate("🎉", 0.9, ("mood",)), Candidate("😂", 0.8), Candidate("😢", 0.7)]
+GRIEF = [Candidate("😢", 0.85), Candidate("💔", 0.75), Candidate("🫂", 0.6)]
+FOOD = [Candidate("🍕", 0.85, ("topic",)), Candidate("😍", 0.77), Candidate("👏", 0.7)]
+WEAK = [Candidate("🙂", 0.45), Candidate("👍", 0.35)]
+
+
+@pytest.mark.parametrize(
+    "platform, candidates, sensitivity, threshold, expected, rules",
+    [
+        # celebration
+        ("generic", PARTY, CALM, 0.6, ["🎉", "😂", "😢"], []),
+        ("discord", PARTY, CALM, 0.6, ["🎉", "😂"], []),
+        ("telegram", PARTY, CALM, 0.6, ["🎉"], []),
+        # the same candidates on a sad message: nothing playful survives
+        ("generic", PARTY, SOMBER, 0.6, ["😢"], ["sensitivity"]),
+        ("telegram", PARTY, SOMBER, 0.6, ["😢"], ["sensitivity"]),
+        ("generic", PARTY, NEGATIVE, 0.6, ["😢"], ["sensitivity"]),
+        # grief: the warm and somber candidates pass; Telegram has no 🫂 but 🤗 keeps it
+        ("generic", GRIEF, SOMBER, 0.6, ["😢", "💔", "🫂"], []),
+        ("telegram", GRIEF, SOMBER, 0.6, ["😢"], []),
+        ("telegram", [Candidate("🫂", 0.8)], SOMBER, 0.6, ["🤗"], ["telegram-fallback"]),
+        # food: topical emoji; Telegram has no pizza, 😍 stands in
+        ("discord", FOOD, CALM, 0.6, ["🍕", "😍"], []),
+        ("telegram", FOOD, CALM, 0.6, ["😍"], ["telegram-fallback"]),
+        # the confidence gate: weak candidates are never sent
+        ("generic", WEAK, CALM, 0.6, [], ["confidence-gate"]),
+        ("generic", WEAK, CALM, 0.4, ["🙂"], []),
+        ("generic", [], CALM, 0.6, [], ["confidence-gate"]),
+        # a stricter chat threshold keeps only the surest of several
+        ("generic", FOOD, CALM, 0.8, ["🍕"], []),
+        # all candidates dropped by sensitivity: the gate says so
+        ("generic", [Candidate("🎉", 0.9)], SOMBER, 0.6, [], ["sensitivity", "confidence-gate"]),
+    ],
+)
+def test_choose_table(
+    platform: str,
+    candidates: list[Candidate],
+    sensitivity: Sensitivity,
+    threshold: float,
+    expected: list[str],
+    rules: list[str],
+) -> None:
+    reactions, steps = POLICY.choose(candidates, sensitivity, threshold, RULES[platform])
+    assert [r.emoji for r in reactions] == expected
+    assert [s.rule for s in steps] == rules
+    if sensitivity.somber:
+        for reaction in reactions:
+            entry = VOCABULARY.get(reaction.emoji)
+            assert entry is not None and entry.tone in (Tone.WARM, Tone.SOMBER)
+
+
+def test_telegram_candidates_under_the_threshold_never_stand_in() -> None:
+    # ✈️ has no Telegram equivalent; the next candidate is under the threshold
+    candidates = [Candidate("✈️", 0.9, ("topic",)), Candidate("🎉", 0.5)]
+    reactions, steps = POLICY.choose(candidates, CALM, 0.6, RULES["telegram"])
+    assert reactions == ()
+    assert [s.rule for s in steps] == ["telegram-unavailable", "telegram-constraints"]
+
+
+def test_chat_available_reactions_pass_through_the_policy() -> None:
+    reactions, steps = POLICY.choose(FOOD, CALM, 0.6, RULES["telegram"], available={"👏", "👍"})
+    assert [r.emoji for r in reactions] == ["👏"]
+    assert "chat-reactions" in [s.rule for s in steps]
