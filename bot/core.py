@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bot.chat_settings import ChatSettings
 from bot.decision import Candidate, Decision, Explanation, Reaction, Step, Suggestion, Tag
+from bot.grave_topics import grave_topic
 from bot.messages import ChatContext, IncomingMessage, Platform
 from bot.pacing import Pacer
 from bot.platforms import PlatformRules
@@ -267,7 +268,9 @@ class MoodBot:
         moods = tuple(Tag(m.mood, round(m.score, 4)) for m in analysis.moods)
         emotions = tuple(Tag(e.label, round(e.score, 4)) for e in analysis.emotions)
         candidates = tuple(Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions)
-        sensitivity = assess(moods, emotions, somber_hints(analysis.emotion_scores))
+        sensitivity = assess(
+            moods, emotions, somber_hints(analysis.emotion_scores), grave_topic(message.text)
+        )
         steps: list[Step] = []
         if sensitivity.reason:
             kind = "somber" if sensitivity.somber else "negative"

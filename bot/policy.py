@@ -4,7 +4,8 @@ The ranker of the inference core already drops playful emoji when the leading mo
 negative. The policy adds what the bot layer knows better:
 
 1. **Sensitivity** (:func:`assess`): a message is *somber* when sadness or fear leads, holds
-   30 % together, or the model found a somber fine emotion (grief, remorse, nervousness ...):
+   30 % together, the model found a somber fine emotion (grief, remorse, nervousness ...), or
+   the text names death, serious illness or loss in plain words (:mod:`bot.grave_topics`):
    only warm or somber emoji may go on it. It is *negative* when any negative mood holds 25 %:
    no playful emoji then.
    A somber fine emotion the model gives at least :data:`CAUTION_SCORE` without deciding on it
@@ -63,7 +64,12 @@ class Sensitivity:
     reason: str | None = None
 
 
-def assess(moods: Sequence[Tag], emotions: Sequence[Tag], hints: Sequence[Tag] = ()) -> Sensitivity:
+def assess(
+    moods: Sequence[Tag],
+    emotions: Sequence[Tag],
+    hints: Sequence[Tag] = (),
+    grave: str | None = None,
+) -> Sensitivity:
     """Judges a message's sensitivity.
 
     Args:
@@ -71,10 +77,15 @@ def assess(moods: Sequence[Tag], emotions: Sequence[Tag], hints: Sequence[Tag] =
         emotions: Fine emotions the model decided on.
         hints: Fine emotion probabilities the model did not decide on (any labels; the somber
             ones at :data:`CAUTION_SCORE` or more count).
+        grave: A grave topic the text names in plain words
+            (:func:`bot.grave_topics.grave_topic`): the message is somber whatever the model
+            says.
 
     """
     share = {m.label: m.score for m in moods}
     lead = moods[0].label if moods else None
+    if grave is not None:
+        return Sensitivity(True, True, f"the message mentions {grave}")
     somber_labels = sorted(e.label for e in emotions if e.label in SOMBER_LABELS)
     if lead in SOMBER_MOODS:
         return Sensitivity(True, True, f"{lead} leads")

@@ -19,7 +19,12 @@ a reply whose mood fit is under :data:`MIN_MOOD_FIT` is never offered. Then:
    ``suggestion_threshold``.
 3. **Diversity**: replies are taken best first, one per intent, skipping near-paraphrases of a
    reply already taken (cosine of the reply texts over :data:`PARAPHRASE_COSINE`); later picks
-   must fit at least :data:`RUNNER_UP_SHARE` of the threshold.
+   must fit at least :data:`RUNNER_UP_SHARE` of the threshold and :data:`RUNNER_UP_OF_BEST` of
+   the best reply's fit.
+
+A somber message (see :func:`bot.policy.assess`) counts as at least half sad in the mood fit
+(:data:`SOMBER_SADNESS`), so that "the biopsy came back positive", read as neutral by the
+model but named grave by the word-level check, is still answered with sympathy.
 
 A bundle without an embedding head falls back to mood fit alone, scaled by ``MOOD_BASE``, so
 that such a bundle suggests only when the mood is very clear and the threshold low.
@@ -100,7 +105,9 @@ MOOD_BASE = 0.5
 MIN_MOOD_FIT = 0.1
 PARAPHRASE_COSINE = 0.8
 RUNNER_UP_SHARE = 0.8
+RUNNER_UP_OF_BEST = 0.5
 HAPPY_SHARE = 0.6
+SOMBER_SADNESS = 0.5
 
 
 class ReplyBankError(Exception):
@@ -226,9 +233,16 @@ class Suggester:
         vectors = embed(examples + [r.text for r in bank.replies])
         return cls(bank, vectors[: len(examples)], vectors[len(examples) :])
 
-    def fits(self, moods: Sequence[Tag], embedding: FloatArray | None) -> FloatArray:
+    def fits(
+        self, moods: Sequence[Tag], embedding: FloatArray | None, *, somber: bool = False
+    ) -> FloatArray:
         """Every reply's fit to a message, in bank order."""
         shares = {m.label: m.score for m in moods}
+        sad = shares.get("sadness", 0.0) + shares.get("fear", 0.0)
+        if somber and sad < SOMBER_SADNESS:
+            keep = (1.0 - SOMBER_SADNESS) / max(1.0 - sad, 1e-6)
+            shares = {k: v * keep for k, v in shares.items() if k not in ("sadness", "fear")}
+            shares["sadness"] = SOMBER_SADNESS
         mood_fit = self._mood_mask @ np.array([shares.get(m, 0.0) for m in MOODS], np.float32)
         if embedding is None or self._examples is None:
             fit = MOOD_BASE * mood_fit
@@ -257,7 +271,7 @@ class Suggester:
         """
         if limit <= 0:
             return (), (), (Step("suggestions", "this chat asks for no suggestions"),)
-        fits = self.fits(moods, embedding)
+        fits = self.fits(moods, embedding, somber=sensitivity.somber)
         order = np.argsort(-fits, kind="stable")
         happy = bool(moods) and moods[0].label in ("joy", "love") and moods[0].score >= HAPPY_SHARE
         scored: list[_Scored] = []
@@ -276,19 +290,20 @@ class Suggester:
                 Step("suggestion-sensitivity", "left out " + ", ".join(sorted(set(refused))))
             )
         if not scored or scored[0].fit < threshold:
-            best = f"{scored[0].fit:.2f}" if scored else "nothing"
+            top = f"{scored[0].fit:.2f}" if scored else "nothing"
             steps.append(
                 Step(
                     "suggestion-gate",
-                    f"best reply fits {best}, under the threshold {threshold:g}: no suggestions",
+                    f"best reply fits {top}, under the threshold {threshold:g}: no suggestions",
                 )
             )
             return (), considered, tuple(steps)
         chosen: list[_Scored] = []
+        bar = max(threshold * RUNNER_UP_SHARE, scored[0].fit * RUNNER_UP_OF_BEST)
         for item in scored:
             if len(chosen) >= limit:
                 break
-            if chosen and item.fit < threshold * RUNNER_UP_SHARE:
+            if chosen and item.fit < bar:
                 break
             if any(c.reply.intent == item.reply.intent for c in chosen):
                 continue

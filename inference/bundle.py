@@ -18,7 +18,7 @@ from inference.manifest import (
     Manifest,
     read_manifest,
 )
-from inference.session import create_session
+from inference.session import batch_coupled, create_session
 from inference.settings import SessionSettings
 from inference.text_encoder import TextEncoder
 
@@ -38,6 +38,8 @@ class ModelBundle:
         manifest: The validated manifest.
         session: The ONNX Runtime session of ``model.onnx``.
         encoder: The tokenizer wrapper producing the inputs the graph declares.
+        row_wise: Whether texts must run one at a time because the graph couples the rows of a
+            batch (dynamic activation quantisation, see :func:`inference.session.batch_coupled`).
 
     """
 
@@ -45,6 +47,7 @@ class ModelBundle:
     manifest: Manifest
     session: ort.InferenceSession
     encoder: TextEncoder
+    row_wise: bool = False
 
     @classmethod
     def load(cls, path: Path | str, settings: SessionSettings | None = None) -> ModelBundle:
@@ -75,7 +78,13 @@ class ModelBundle:
         encoder = TextEncoder.from_file(
             directory / TOKENIZER_FILE, manifest.max_length, manifest.inputs
         )
-        bundle = cls(path=directory, manifest=manifest, session=session, encoder=encoder)
+        bundle = cls(
+            path=directory,
+            manifest=manifest,
+            session=session,
+            encoder=encoder,
+            row_wise=batch_coupled(model_path),
+        )
         bundle.probe()
         logger.info(
             "loaded model bundle %s (%s, heads: %s)",

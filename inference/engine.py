@@ -16,6 +16,7 @@ from inference.hygiene import clean_text
 from inference.manifest import HeadKind, HeadSpec, Manifest
 from inference.results import HeadResult, Prediction
 from inference.settings import EngineSettings, HygieneSettings
+from inference.text_encoder import EncodedBatch
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +65,11 @@ class Engine:
             return self._runs
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """Predicts every head for every text, in one ORT run.
+        """Predicts every head for every text, in one run of the model.
+
+        A graph that couples the rows of a batch (``bundle.row_wise``: dynamic int8) runs each
+        text on its own inside the call, so a text's prediction never depends on its batch-mates;
+        the call still counts as one run.
 
         Args:
             texts: Raw texts; cleaned here. Empty or odd text is a normal input.
@@ -77,9 +82,18 @@ class Engine:
             return []
         started = time.perf_counter()
         cleaned = [clean_text(t, self.hygiene) for t in texts]
-        batch = self.bundle.encoder.encode(cleaned)
-        raw = self.bundle.session.run(self._outputs, batch.arrays)
-        outputs = dict(zip(self._outputs, raw, strict=True))
+        if self.bundle.row_wise and len(cleaned) > 1:
+            rows = [self._run([text]) for text in cleaned]
+            outputs = {
+                name: np.concatenate([row[0][name] for row in rows]) for name in self._outputs
+            }
+            batch = EncodedBatch(
+                arrays={},
+                lengths=tuple(row[1].lengths[0] for row in rows),
+                truncated=tuple(row[1].truncated[0] for row in rows),
+            )
+        else:
+            outputs, batch = self._run(cleaned)
         with self._lock:
             self._runs += 1
         per_head = {
@@ -101,6 +115,11 @@ class Engine:
             (time.perf_counter() - started) * 1000,
         )
         return predictions
+
+    def _run(self, cleaned: Sequence[str]) -> tuple[dict[str, FloatArray], EncodedBatch]:
+        batch = self.bundle.encoder.encode(cleaned)
+        raw = self.bundle.session.run(self._outputs, batch.arrays)
+        return dict(zip(self._outputs, raw, strict=True)), batch
 
     def predict_one(self, text: str) -> Prediction:
         """Predicts every head for one text."""

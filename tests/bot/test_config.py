@@ -472,3 +472,33 @@ def test_engine_settings_mapping(tmp_path: Path) -> None:
 
 def test_sections_are_separate_models() -> None:
     assert Config().model == ModelSection()
+
+
+# --- bot, store and platform sections ------------------------------------------------------------
+
+
+def test_bot_section_defaults_are_the_chat_defaults() -> None:
+    from bot.chat_settings import ChatSettings
+
+    assert Config().bot.chat_settings() == ChatSettings()
+
+
+def test_bot_section_values_reach_chat_settings(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "bot:\n  mode: react\n  reaction_threshold: 0.7\n"
+        "  custom_emoji: {joy: '<:pepe:123456789012345678>'}\n",
+    )
+    settings = load_config(path, environ={}).bot.chat_settings()
+    assert settings.mode == "react" and settings.reaction_threshold == 0.7
+    assert dict(settings.custom_emoji) == {"joy": "<:pepe:123456789012345678>"}
+
+
+def test_store_path_is_anchored_at_the_config_file(tmp_path: Path) -> None:
+    (tmp_path / "conf").mkdir()
+    path = write(tmp_path / "conf", "store:\n  path: data/bot.sqlite3\n")
+    assert load_config(path, environ={}).store.path == str(
+        (tmp_path / "conf" / "data" / "bot.sqlite3").resolve()
+    )
+    memory = write(tmp_path, "store:\n  path: ':memory:'\n")
+    assert load_config(memory, environ={}).store.path == ":memory:"

@@ -129,3 +129,23 @@ def test_logistics_message_stays_quiet(analyzer: Analyzer) -> None:
 def test_odd_text_never_raises(analyzer: Analyzer, text: str) -> None:
     (analysis,) = analyzer.analyze([text])
     assert analysis.moods
+
+
+def test_a_text_gets_the_same_prediction_whatever_its_batch(analyzer: Analyzer) -> None:
+    # the int8 graph scales activations per run, so rows run one at a time inside a call
+    engine = analyzer.engine
+    assert engine.bundle.row_wise
+    text = "Running about 15 minutes late, sorry, traffic is bad"
+    alone = engine.predict([text])[0]
+    companies = [
+        [text, "x " * 400],
+        ["My grandmother passed away last night", text, "🎉🎉🎉"],
+        [text] * 3,
+    ]
+    for batch in companies:
+        inside = engine.predict(batch)[batch.index(text)]
+        for name, result in alone.heads.items():
+            other = inside[name]
+            got = other.probabilities if other.probabilities is not None else other.embedding
+            want = result.probabilities if result.probabilities is not None else result.embedding
+            assert np.array_equal(got, want), name

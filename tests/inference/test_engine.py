@@ -139,3 +139,39 @@ def test_top_k_agrees_with_full_ranking(engine: Engine) -> None:
     with pytest.raises(KeyError):
         result.score_of("glee")
     assert result.probabilities is not None and not result.probabilities.flags.writeable
+
+
+def test_an_fp32_graph_runs_batches_whole(tiny_bundle: Path) -> None:
+    from inference.session import batch_coupled
+
+    assert not batch_coupled(tiny_bundle / "model.onnx")
+    assert not Engine.from_path(tiny_bundle).bundle.row_wise
+
+
+def test_batch_coupling_is_found_across_read_chunks(tmp_path: Path) -> None:
+    from inference import session
+
+    graph = tmp_path / "model.onnx"
+    op = b"DynamicQuantizeLinear"
+    graph.write_bytes(b"\x00" * (session._SCAN_CHUNK - 7) + op + b"\x00" * 100)
+    assert session.batch_coupled(graph)
+    graph.write_bytes(b"\x00" * (session._SCAN_CHUNK * 2))
+    assert not session.batch_coupled(graph)
+    assert not session.batch_coupled(tmp_path / "absent.onnx")
+
+
+def test_a_row_wise_engine_counts_one_run_per_call(tiny_bundle: Path) -> None:
+    import dataclasses
+
+    from inference.bundle import ModelBundle
+
+    engine = Engine(dataclasses.replace(ModelBundle.load(tiny_bundle), row_wise=True))
+    batched = engine.predict(["happy", "sad and scared", ""])
+    assert engine.runs == 1
+    whole = Engine.from_path(tiny_bundle).predict(["happy", "sad and scared", ""])
+    for a, b in zip(batched, whole, strict=True):
+        assert a.tokens == b.tokens
+        for name in a.heads:
+            left, right = a[name], b[name]
+            if left.probabilities is not None:
+                assert np.allclose(left.probabilities, right.probabilities, atol=1e-5)

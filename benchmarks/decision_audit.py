@@ -1,4 +1,4 @@
-"""How often the bot would react, and how often wrongly, on labelled messages.
+"""How often the bot would react or suggest, and how often wrongly, on labelled messages.
 
 Runs the reaction policy (sensitivity, confidence gate, platform constraints; no pacing) over a
 GoEmotions split at several thresholds and compares each chosen reaction with the human labels,
@@ -14,7 +14,15 @@ mapped to coarse moods:
 
 Shares of ``agree``, ``topical`` and ``clash`` are of the reacted messages.
 
-Usage: ``python benchmarks/reaction_audit.py [--data PATH] [--platform telegram] [--model DIR]``
+Suggestions are audited once, at the shipped ``suggestion_threshold``:
+
+* ``suggest``: share of messages that get at least one suggestion;
+* ``cheerful_on_somber``: a congratulate/celebrate/laugh/tease/compliment reply on a message
+  labelled with a somber emotion (as above);
+* ``condolence_on_happy``: a sympathize/comfort/validate/reassure reply on a message whose gold
+  moods are joy or love only.
+
+Usage: ``python benchmarks/decision_audit.py [--data PATH] [--platform telegram] [--model DIR]``
 """
 
 from __future__ import annotations
@@ -22,14 +30,18 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 
+from bot.chat_settings import ChatSettings
 from bot.core import default_rules
 from bot.decision import Candidate, Tag
+from bot.grave_topics import grave_topic
 from bot.messages import Platform
 from bot.policy import ReactionPolicy, assess, somber_hints
-from inference.analyzer import Analyzer
-from inference.datasets import GOEMOTIONS_LABELS, read_dataset
+from bot.suggestions import CHEERFUL_INTENTS, CONDOLENCE_INTENTS, ReplyBank, Suggester
+from inference.analyzer import Analysis, Analyzer
+from inference.datasets import GOEMOTIONS_LABELS, Example, read_dataset
 from inference.default_model import resolve_model_dir
 from inference.export.labels import mood_map
 from inference.vocabulary import SOMBER_LABELS, EmojiVocabulary, Tone
@@ -72,7 +84,12 @@ def main() -> None:
             candidates = [Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions]
             reactions, _ = policy.choose(
                 candidates,
-                assess(moods, emotions, somber_hints(analysis.emotion_scores)),
+                assess(
+                    moods,
+                    emotions,
+                    somber_hints(analysis.emotion_scores),
+                    grave_topic(example.text),
+                ),
                 threshold,
                 rules,
                 mood=analysis.mood,
@@ -106,6 +123,58 @@ def main() -> None:
         shares = " ".join(f"{row[c]:>7.1%}" for c in columns)
         print(f"{threshold:>9g} {shares} {row['playful_on_somber']:>17d}")
         print(json.dumps({"platform": args.platform, **row}))
+    audit_suggestions(
+        dataset.examples, analyses, Suggester.from_embedder(ReplyBank.load(), analyzer.embed)
+    )
+
+
+def audit_suggestions(
+    examples: Sequence[Example], analyses: Sequence[Analysis], suggester: Suggester
+) -> None:
+    """Prints the suggestion trigger rate and the inappropriate-reply counts."""
+    settings = ChatSettings()
+    moods_of = mood_map(GOEMOTIONS_LABELS)
+    counts: Counter[str] = Counter()
+    for example, analysis in zip(examples, analyses, strict=True):
+        gold_labels = {GOEMOTIONS_LABELS[i] for i in example.labels}
+        gold = {moods_of[label] for label in gold_labels if label in moods_of}
+        moods = tuple(Tag(m.mood, m.score) for m in analysis.moods)
+        emotions = tuple(Tag(e.label, e.score) for e in analysis.emotions)
+        sensitivity = assess(
+            moods,
+            emotions,
+            somber_hints(analysis.emotion_scores),
+            grave_topic(example.text),
+        )
+        suggestions, _, _ = suggester.suggest(
+            moods,
+            analysis.embedding,
+            sensitivity,
+            threshold=settings.suggestion_threshold,
+            limit=settings.max_suggestions,
+        )
+        if not suggestions:
+            continue
+        counts["suggest"] += 1
+        counts["replies"] += len(suggestions)
+        intents = {s.intent for s in suggestions}
+        if gold_labels & SOMBER_LABELS and intents & CHEERFUL_INTENTS:
+            counts["cheerful_on_somber"] += 1
+        if gold and gold <= POSITIVE and intents & CONDOLENCE_INTENTS:
+            counts["condolence_on_happy"] += 1
+    row = {
+        "suggestion_threshold": settings.suggestion_threshold,
+        "suggest": round(counts["suggest"] / len(examples), 4),
+        "replies_per_suggesting_message": round(counts["replies"] / max(counts["suggest"], 1), 2),
+        "cheerful_on_somber": counts["cheerful_on_somber"],
+        "condolence_on_happy": counts["condolence_on_happy"],
+    }
+    print(
+        f"suggestions at {settings.suggestion_threshold:g}: {row['suggest']:.1%} of messages, "
+        f"{row['replies_per_suggesting_message']} replies each; cheerful on somber "
+        f"{row['cheerful_on_somber']}, condolence on happy {row['condolence_on_happy']}"
+    )
+    print(json.dumps(row))
 
 
 if __name__ == "__main__":
