@@ -72,7 +72,7 @@ class ChatSettings:
 
     mode: Mode = Mode.BOTH
     reaction_threshold: float = 0.6
-    suggestion_threshold: float = 0.5
+    suggestion_threshold: float = 0.35
     max_suggestions: int = 3
     chat_cooldown_s: float = 20.0
     user_cooldown_s: float = 60.0

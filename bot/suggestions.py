@@ -4,9 +4,11 @@ The bank (``data/reply_bank.jsonl``) holds short replies, each tagged with an in
 (``sympathize``, ``congratulate``, ``ask`` ...), the coarse moods of the messages it suits, a tone,
 and two or three example messages it answers. Each reply's fit to a message combines:
 
-* **semantic fit**: the best cosine between the message's embedding and the embeddings of the
-  reply's examples (the model's embedding head), mapped from ``[SEMANTIC_FLOOR, SEMANTIC_FULL]``
-  onto ``[0, 1]`` (unrelated chat messages sit around 0.3 to 0.55 with this encoder);
+* **semantic fit**: the mean of the :data:`EXAMPLES_AVERAGED` best cosines between the
+  message's embedding and the embeddings of the reply's examples (the model's embedding head),
+  mapped from ``[SEMANTIC_FLOOR, SEMANTIC_FULL]`` onto ``[0, 1]``. Averaging two examples
+  rather than taking the best one keeps a lone look-alike example ("the sky is blue" against
+  "let's go with the blue design": cosine 0.69) from triggering a reply;
 * **mood fit**: the message's share of the moods the reply is tagged with.
 
 ``fit = semantic * (MOOD_BASE + (1 - MOOD_BASE) * mood)``: both must agree for a high fit, and
@@ -19,8 +21,8 @@ a reply whose mood fit is under :data:`MIN_MOOD_FIT` is never offered. Then:
    ``suggestion_threshold``.
 3. **Diversity**: replies are taken best first, one per intent, skipping near-paraphrases of a
    reply already taken (cosine of the reply texts over :data:`PARAPHRASE_COSINE`); later picks
-   must fit at least :data:`RUNNER_UP_SHARE` of the threshold and :data:`RUNNER_UP_OF_BEST` of
-   the best reply's fit.
+   must clear the threshold too, and fit at least :data:`RUNNER_UP_OF_BEST` of the best
+   reply's fit.
 
 A somber message (see :func:`bot.policy.assess`) counts as at least half sad in the mood fit
 (:data:`SOMBER_SADNESS`), so that "the biopsy came back positive", read as neutral by the
@@ -99,12 +101,12 @@ CASUAL_INTENTS: frozenset[str] = frozenset({"surprise", "relate", "greet", "agre
 #: Not on a clearly happy message.
 CONDOLENCE_INTENTS: frozenset[str] = frozenset({"sympathize", "comfort", "validate", "reassure"})
 
-SEMANTIC_FLOOR = 0.45
+SEMANTIC_FLOOR = 0.4
 SEMANTIC_FULL = 0.85
+EXAMPLES_AVERAGED = 2
 MOOD_BASE = 0.5
 MIN_MOOD_FIT = 0.1
 PARAPHRASE_COSINE = 0.8
-RUNNER_UP_SHARE = 0.8
 RUNNER_UP_OF_BEST = 0.5
 HAPPY_SHARE = 0.6
 SOMBER_SADNESS = 0.5
@@ -211,7 +213,11 @@ class Suggester:
     ) -> None:
         self.bank = bank
         counts = [len(r.examples) for r in bank.replies]
-        self._owner = np.repeat(np.arange(len(bank.replies)), counts)
+        # slot j of reply i holds the index of its j-th example vector, -1 past its last
+        self._slots = np.full((len(bank.replies), max(counts)), -1, dtype=np.intp)
+        starts = np.cumsum([0, *counts[:-1]])
+        for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
+            self._slots[i, :count] = np.arange(start, start + count)
         if example_vectors is not None and example_vectors.shape[0] != sum(counts):
             raise ValueError(
                 f"{example_vectors.shape[0]} example vectors for {sum(counts)} examples"
@@ -248,9 +254,12 @@ class Suggester:
             fit = MOOD_BASE * mood_fit
         else:
             cosines = self._examples @ embedding.astype(np.float32)
-            best = np.full(len(self.bank), -1.0, dtype=np.float32)
-            np.maximum.at(best, self._owner, cosines)
-            semantic = np.clip((best - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR), 0, 1)
+            per_reply = np.where(self._slots >= 0, cosines[np.maximum(self._slots, 0)], -1.0)
+            best = -np.sort(-per_reply, axis=1)[:, :EXAMPLES_AVERAGED]
+            # a reply with a single example counts it once
+            taken = np.minimum((self._slots >= 0).sum(axis=1), EXAMPLES_AVERAGED)
+            mean = np.where(best > -1.0, best, 0.0).sum(axis=1) / taken
+            semantic = np.clip((mean - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR), 0, 1)
             fit = semantic * (MOOD_BASE + (1.0 - MOOD_BASE) * mood_fit)
         return np.where(mood_fit >= MIN_MOOD_FIT, fit, 0.0).astype(np.float32)
 
@@ -299,7 +308,7 @@ class Suggester:
             )
             return (), considered, tuple(steps)
         chosen: list[_Scored] = []
-        bar = max(threshold * RUNNER_UP_SHARE, scored[0].fit * RUNNER_UP_OF_BEST)
+        bar = max(threshold, scored[0].fit * RUNNER_UP_OF_BEST)
         for item in scored:
             if len(chosen) >= limit:
                 break
