@@ -22,9 +22,9 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from bot.chat_settings import ChatSettings
+from bot.config import Config
 from bot.decision import Candidate, Decision, Explanation, Reaction, Step, Suggestion, Tag
 from bot.grave_topics import grave_topic
 from bot.messages import ChatContext, IncomingMessage, Platform
@@ -127,13 +127,29 @@ class MoodBot:
         )
 
     @classmethod
-    def from_path(
-        cls, model_dir: Path | str, store_path: Path | str | None = None, **kwargs: object
-    ) -> MoodBot:
-        """Loads a bundle (and opens a store file, when given) and builds the bot."""
-        analyzer = Analyzer.from_path(model_dir)
-        store = SettingsStore.open(store_path) if store_path is not None else None
-        return cls.from_analyzer(analyzer, store=store, **kwargs)  # type: ignore[arg-type]
+    def from_config(cls, config: Config) -> MoodBot:
+        """Builds the bot a config file describes: its model, settings store and defaults.
+
+        Raises:
+            InferenceError: The model bundle is missing or invalid (the message names the file).
+            StoreError: The settings store cannot be opened (the message names the file).
+        """
+        from inference.default_model import resolve_model_dir
+        from inference.engine import Engine
+
+        settings = config.engine_settings()
+        analyzer = Analyzer.from_engine(
+            Engine.from_path(resolve_model_dir(config.model.path), settings)
+        )
+        return cls.from_analyzer(
+            analyzer,
+            defaults=config.bot.chat_settings(),
+            store=SettingsStore.open(config.store.path),
+            rules=default_rules(
+                config.platforms.generic_max_reactions, config.platforms.discord_max_reactions
+            ),
+            batch=settings.batch,
+        )
 
     # ------------------------------------------------------------------ deciding
 

@@ -324,3 +324,33 @@ async def test_adecide_skips_opted_out_without_inference(
     runs = bot.analyzer.engine.runs
     decision = await bot.adecide(message(CELEBRATION))
     assert decision.skipped == "opt-out" and bot.analyzer.engine.runs == runs
+
+
+async def test_from_config_keeps_settings_across_restarts(tmp_path: Path) -> None:
+    from bot.config import load_config
+    from bot.core import MoodBot
+
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(
+        "store:\n  path: state/moodmoji.sqlite3\nbot:\n  reaction_threshold: 0.5\n",
+        encoding="utf-8",
+    )
+    config = load_config(config_file, environ={})
+    first = MoodBot.from_config(config)
+    assert first.defaults.reaction_threshold == 0.5
+    assert first.store is not None
+    first.store.update_chat("telegram", "42", mode="suggest")
+    first.store.set_opt_out("telegram", "user", "7", True)
+    await first.aclose()
+    assert (tmp_path / "state" / "moodmoji.sqlite3").is_file()
+
+    again = MoodBot.from_config(config)
+    try:
+        muted = again.decide(message(CELEBRATION, platform=Platform.TELEGRAM, chat="42"))
+        opted = again.decide(
+            message(CELEBRATION, platform=Platform.TELEGRAM, chat="43", author="7")
+        )
+        assert muted.reactions == () and muted.suggestions
+        assert opted.skipped == "opt-out"
+    finally:
+        await again.aclose()
