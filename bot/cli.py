@@ -66,25 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="read JSON lines with a 'text' field from FILE ('-' for stdin)",
     )
-    analyze.add_argument("--model", type=Path, help="model bundle directory")
     analyze.add_argument("--top", type=int, default=5, help="labels per head (default 5)")
-    analyze.add_argument(
-        "--platform",
-        choices=[p.value for p in Platform],
-        default=Platform.GENERIC.value,
-        help="apply this platform's reaction constraints (default generic)",
-    )
-
+    _add_model_and_platform(analyze)
     chat = commands.add_parser(
         "chat", help="a terminal chat: each line shows its reactions, moods and suggestions"
     )
-    chat.add_argument("--model", type=Path, help="model bundle directory")
-    chat.add_argument(
-        "--platform",
-        choices=[p.value for p in Platform],
-        default=Platform.GENERIC.value,
-        help="whose reaction constraints apply at first (default generic)",
-    )
+    _add_model_and_platform(chat)
 
     export = commands.add_parser(
         "export", help="turn a Hugging Face checkpoint directory into a model bundle"
@@ -115,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_train_arguments(train)
     return parser
+
+
+def _add_model_and_platform(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="model bundle directory")
+    parser.add_argument(
+        "--platform",
+        choices=[p.value for p in Platform],
+        default=Platform.GENERIC.value,
+        help="apply this platform's reaction constraints (default generic)",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
