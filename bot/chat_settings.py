@@ -71,7 +71,7 @@ class ChatSettings:
     """
 
     mode: Mode = Mode.BOTH
-    reaction_threshold: float = 0.6
+    reaction_threshold: float = 0.65
     suggestion_threshold: float = 0.35
     max_suggestions: int = 3
     chat_cooldown_s: float = 20.0

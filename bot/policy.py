@@ -44,6 +44,8 @@ __all__ = [
 SOMBER_SHARE = 0.3
 #: Any negative mood at least this share makes a message negative.
 NEGATIVE_SHARE = 0.2
+#: How much a runner-up sharing the best candidate's mood adds to the confidence (noisy-OR).
+AGREEMENT_WEIGHT = 0.2
 #: A somber fine emotion at least this probable makes a message negative (no playful emoji).
 CAUTION_SCORE = 0.15
 
@@ -153,16 +155,25 @@ class ReactionPolicy:
         if not kept:
             steps.append(Step("confidence-gate", "no candidate left: no reaction"))
             return (), tuple(steps)
-        if kept[0].score < threshold:
+        confidence, backers = self._confidence(kept)
+        if confidence < threshold:
             steps.append(
                 Step(
                     "confidence-gate",
-                    f"best candidate {kept[0].emoji} scores {kept[0].score:.2f}, under the "
+                    f"best candidate {kept[0].emoji} scores {confidence:.2f}, under the "
                     f"threshold {threshold:g}: no reaction",
                 )
             )
             return (), tuple(steps)
-        confident = [c for c in kept if c.score >= threshold]
+        if kept[0].score < threshold:
+            steps.append(
+                Step(
+                    "agreement",
+                    f"{kept[0].emoji} scores {kept[0].score:.2f} alone, {confidence:.2f} with "
+                    f"{' '.join(backers)} agreeing on its mood",
+                )
+            )
+        confident = [kept[0], *(c for c in kept[1:] if c.score >= threshold)]
         reactions, fitted = rules.fit(
             confident, mood=mood, available=available, custom_emoji=custom_emoji
         )
@@ -172,6 +183,26 @@ class ReactionPolicy:
                 Step(f"{rules.platform}-constraints", "no confident candidate can be sent here")
             )
         return reactions, tuple(steps)
+
+    def _confidence(self, kept: Sequence[Candidate]) -> tuple[float, list[str]]:
+        """The best candidate's score, raised by runners-up that share one of its moods.
+
+        Several candidates agreeing on a mood (🥳 0.55, 🤩 0.54, 🎉 0.48 on "we just got
+        engaged") mean the model is sure the message deserves that kind of reaction even when
+        it spreads its belief over which emoji. Each agreeing runner-up counts for
+        :data:`AGREEMENT_WEIGHT` of its score, combined by noisy-OR with the best one.
+        """
+        best = kept[0]
+        entry = self.vocabulary.get(best.emoji)
+        moods = set(entry.moods) if entry is not None else set()
+        missing = 1.0 - best.score
+        backers = []
+        for other in kept[1:]:
+            other_entry = self.vocabulary.get(other.emoji)
+            if moods and other_entry is not None and moods & set(other_entry.moods):
+                missing *= 1.0 - AGREEMENT_WEIGHT * other.score
+                backers.append(other.emoji)
+        return 1.0 - missing, backers
 
     def _tone(self, emoji: str) -> Tone:
         entry = self.vocabulary.get(emoji)

@@ -115,3 +115,21 @@ def test_chat_available_reactions_pass_through_the_policy() -> None:
     reactions, steps = POLICY.choose(FOOD, CALM, 0.6, RULES["telegram"], available={"👏", "👍"})
     assert [r.emoji for r in reactions] == ["👏"]
     assert "chat-reactions" in [s.rule for s in steps]
+
+
+def test_runners_up_agreeing_on_the_mood_lift_the_confidence() -> None:
+    # "We just got engaged!!!": the model is sure of joy, unsure which joyful emoji
+    engaged = [
+        Candidate("🥳", 0.55, ("emoji-head", "mood")),
+        Candidate("🤩", 0.54, ("emotion",)),
+        Candidate("😄", 0.51, ("mood",)),
+        Candidate("🎉", 0.48, ("mood",)),
+    ]
+    reactions, steps = POLICY.choose(engaged, CALM, 0.65, RULES["discord"])
+    assert [r.emoji for r in reactions] == ["🥳"]  # runners-up under the threshold stay out
+    assert [s.rule for s in steps] == ["agreement"]
+    assert "🤩 😄 🎉" in steps[0].detail
+    # the same best score with a runner-up of another mood: no reaction
+    mixed = [Candidate("🥳", 0.55), Candidate("😢", 0.54), Candidate("🍕", 0.5)]
+    reactions, steps = POLICY.choose(mixed, CALM, 0.65, RULES["discord"])
+    assert reactions == () and [s.rule for s in steps] == ["confidence-gate"]
