@@ -149,20 +149,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _build_bot(args: argparse.Namespace, config: Config) -> MoodBot:
     """The bot of a one-off command: config defaults, no store (nothing is kept)."""
-    from bot.core import MoodBot, default_rules
-    from inference.analyzer import Analyzer
-    from inference.default_model import resolve_model_dir
-    from inference.engine import Engine
+    from bot.core import MoodBot
 
-    model_dir = resolve_model_dir(args.model or config.model.path)
-    analyzer = Analyzer.from_engine(Engine.from_path(model_dir, config.engine_settings()))
-    return MoodBot.from_analyzer(
-        analyzer,
-        defaults=config.bot.chat_settings(),
-        rules=default_rules(
-            config.platforms.generic_max_reactions, config.platforms.discord_max_reactions
-        ),
-    )
+    return MoodBot.from_config(config, model=args.model, keep_state=False)
 
 
 def _chat(args: argparse.Namespace, config: Config) -> int:

@@ -22,6 +22,7 @@ import asyncio
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.chat_settings import ChatSettings
 from bot.config import Config
@@ -127,8 +128,16 @@ class MoodBot:
         )
 
     @classmethod
-    def from_config(cls, config: Config) -> MoodBot:
+    def from_config(
+        cls, config: Config, *, model: Path | None = None, keep_state: bool = True
+    ) -> MoodBot:
         """Builds the bot a config file describes: its model, settings store and defaults.
+
+        Args:
+            config: The loaded configuration.
+            model: A bundle directory overriding ``model.path``.
+            keep_state: Open the settings store at ``store.path``; without it the bot keeps
+                nothing (one-off commands such as ``moodmoji analyze``).
 
         Raises:
             InferenceError: The model bundle is missing or invalid (the message names the file).
@@ -139,12 +148,12 @@ class MoodBot:
 
         settings = config.engine_settings()
         analyzer = Analyzer.from_engine(
-            Engine.from_path(resolve_model_dir(config.model.path), settings)
+            Engine.from_path(resolve_model_dir(model or config.model.path), settings)
         )
         return cls.from_analyzer(
             analyzer,
             defaults=config.bot.chat_settings(),
-            store=SettingsStore.open(config.store.path),
+            store=SettingsStore.open(config.store.path) if keep_state else None,
             rules=default_rules(
                 config.platforms.generic_max_reactions, config.platforms.discord_max_reactions
             ),
@@ -171,7 +180,7 @@ class MoodBot:
         explicit: bool = False,
     ) -> list[Decision]:
         """Decides about several messages with one model run for all that need one."""
-        gates = [self._gate(m, context, explicit) for m in messages]
+        gates = [self._gate(m, context) for m in messages]
         todo = [i for i, g in enumerate(gates) if g.skip is None]
         analyses = dict(
             zip(todo, self.analyzer.analyze([messages[i].text for i in todo]), strict=True)
@@ -199,7 +208,7 @@ class MoodBot:
             QueueFull, BatchFailed, BatcherClosed: From the batcher (see
                 :mod:`inference.batcher`); the adapter decides to drop the message.
         """
-        gate = await asyncio.to_thread(self._gate, message, context, explicit)
+        gate = await asyncio.to_thread(self._gate, message, context)
         if gate.skip is not None:
             return gate.skip
         if self._batcher is None:
@@ -239,7 +248,7 @@ class MoodBot:
 
     # ------------------------------------------------------------------ steps
 
-    def _gate(self, message: IncomingMessage, context: ChatContext | None, explicit: bool) -> _Gate:
+    def _gate(self, message: IncomingMessage, context: ChatContext | None) -> _Gate:
         if message.author_is_bot or (context and message.author_id == context.self_id):
             return _Gate(self.defaults, Decision.skip("ignored", "the author is a bot"))
         if self.store is None:
