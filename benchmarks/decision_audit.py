@@ -34,11 +34,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.chat_settings import ChatSettings
-from bot.core import default_rules
-from bot.decision import Candidate, Tag
-from bot.grave_topics import grave_topic
+from bot.core import default_rules, read
 from bot.messages import Platform
-from bot.policy import ReactionPolicy, assess, somber_hints
+from bot.policy import ReactionPolicy
 from bot.suggestions import CHEERFUL_INTENTS, CONDOLENCE_INTENTS, ReplyBank, Suggester
 from inference.analyzer import Analysis, Analyzer
 from inference.datasets import GOEMOTIONS_LABELS, Example, read_dataset
@@ -79,17 +77,10 @@ def main() -> None:
         for example, analysis in zip(dataset.examples, analyses, strict=True):
             gold_labels = {GOEMOTIONS_LABELS[i] for i in example.labels}
             gold = {moods_of[label] for label in gold_labels if label in moods_of}
-            moods = tuple(Tag(m.mood, m.score) for m in analysis.moods)
-            emotions = tuple(Tag(e.label, e.score) for e in analysis.emotions)
-            candidates = [Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions]
+            reading = read(example.text, analysis)
             reactions, _ = policy.choose(
-                candidates,
-                assess(
-                    moods,
-                    emotions,
-                    somber_hints(analysis.emotion_scores),
-                    grave_topic(example.text),
-                ),
+                reading.candidates,
+                reading.sensitivity,
                 threshold,
                 rules,
                 mood=analysis.mood,
@@ -138,18 +129,11 @@ def audit_suggestions(
     for example, analysis in zip(examples, analyses, strict=True):
         gold_labels = {GOEMOTIONS_LABELS[i] for i in example.labels}
         gold = {moods_of[label] for label in gold_labels if label in moods_of}
-        moods = tuple(Tag(m.mood, m.score) for m in analysis.moods)
-        emotions = tuple(Tag(e.label, e.score) for e in analysis.emotions)
-        sensitivity = assess(
-            moods,
-            emotions,
-            somber_hints(analysis.emotion_scores),
-            grave_topic(example.text),
-        )
+        reading = read(example.text, analysis)
         suggestions, _, _ = suggester.suggest(
-            moods,
+            reading.moods,
             analysis.embedding,
-            sensitivity,
+            reading.sensitivity,
             threshold=settings.suggestion_threshold,
             limit=settings.max_suggestions,
         )
