@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import json
 import logging
 import os
@@ -101,7 +102,55 @@ def build_parser() -> argparse.ArgumentParser:
         "train", help="train the multi-task default model (needs the train extra)"
     )
     add_train_arguments(train)
+
+    serve = commands.add_parser(
+        "serve", help="the HTTP API and web chat page (needs the http extra)"
+    )
+    serve.add_argument("--host", help="address to bind (default: http.host, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="TCP port (default: http.port, 8080)")
+    serve.add_argument("--model", type=Path, help="model bundle directory")
+
+    report = commands.add_parser(
+        "report", help="write a self-contained HTML mood report of a JSON-lines chat log"
+    )
+    report.add_argument(
+        "log", type=Path, metavar="LOG", help='chat log: {"text", "author"?, "time"?}'
+    )
+    report.add_argument("out", type=Path, metavar="OUT", help="HTML file to write")
+    report.add_argument("--model", type=Path, help="model bundle directory")
+
+    telegram = commands.add_parser(
+        "telegram", help="run the Telegram bot (needs the telegram extra and a token)"
+    )
+    telegram.add_argument("--model", type=Path, help="model bundle directory")
+
+    discord = commands.add_parser(
+        "discord", help="run the Discord bot (needs the discord extra and a token)"
+    )
+    discord.add_argument("--model", type=Path, help="model bundle directory")
+    discord.add_argument(
+        "--sync",
+        action="store_true",
+        help="register the slash commands and context menu with Discord at this start",
+    )
+    discord.add_argument(
+        "--guild", type=int, metavar="ID", help="with --sync: sync to this server only (instant)"
+    )
     return parser
+
+
+# Commands run by a module of their own, with the extra that module needs.
+_RUNNERS = {
+    "serve": ("adapters.http.command", "http"),
+    "report": ("bot.report", None),
+    "telegram": ("adapters.telegram.command", "telegram"),
+    "discord": ("adapters.discord.command", "discord"),
+}
+_EXTRA_MODULES = {
+    "http": ("fastapi", "uvicorn", "prometheus_client"),
+    "telegram": ("telegram",),
+    "discord": ("discord",),
+}
 
 
 def _add_model_and_platform(parser: argparse.ArgumentParser) -> None:
@@ -134,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args, config)
         if args.command == "train":
             return run_train(args)
+        if args.command in _RUNNERS:
+            return _run_module(args, config)
     except InferenceError as err:
         print(f"moodmoji: error: {err}", file=sys.stderr)
         return EXIT_FAILED
@@ -145,6 +196,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_FAILED
     raise AssertionError(f"unhandled command {args.command}")  # argparse enforces the choices
+
+
+def _run_module(args: argparse.Namespace, config: Config) -> int:
+    """Runs a command whose code lives in its own module (``run(args, config) -> int``)."""
+    module_name, extra = _RUNNERS[args.command]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        needed = _EXTRA_MODULES.get(extra or "", ())
+        if extra is None or (exc.name or "").split(".")[0] not in needed:
+            raise
+        print(
+            f"moodmoji: error: `moodmoji {args.command}` needs the {extra} extra: "
+            f"pip install 'moodmoji[{extra}]'",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    status: int = module.run(args, config)
+    return status
 
 
 def _build_bot(args: argparse.Namespace, config: Config) -> MoodBot:

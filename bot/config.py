@@ -36,15 +36,19 @@ from inference.settings import (
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "AdapterSection",
     "BotSection",
     "Config",
     "ConfigError",
     "ConfigSection",
+    "DiscordSection",
+    "HttpSection",
     "InferenceSection",
     "LoggingSection",
     "ModelSection",
     "PlatformsSection",
     "StoreSection",
+    "TelegramSection",
     "load_config",
 ]
 
@@ -170,6 +174,8 @@ class InferenceSection(ConfigSection):
         graph_optimization: ONNX Runtime graph optimisation level.
         max_batch_size: Most texts in one model run (1..1024).
         max_wait_ms: Longest wait, in milliseconds, of a batch's first text for company (0..1000).
+        max_queue: Most messages waiting for the model; beyond that the adapters drop new ones
+            (the HTTP API answers 503) instead of piling up (1..100000).
         max_chars: Texts are cut to this many characters before tokenization.
         max_combining_run: Longest run of combining marks kept on one character.
 
@@ -185,6 +191,7 @@ class InferenceSection(ConfigSection):
     max_wait_ms: _Float = Field(
         default=_DEFAULT_BATCH.max_wait_ms, ge=0, le=1000, allow_inf_nan=False
     )
+    max_queue: _Int = Field(default=1024, ge=1, le=100_000)
     max_chars: _Int = Field(default=_DEFAULT_HYGIENE.max_chars, gt=0)
     max_combining_run: _Int = Field(default=_DEFAULT_HYGIENE.max_combining_run, ge=0)
 
@@ -283,6 +290,85 @@ class PlatformsSection(ConfigSection):
     generic_max_reactions: _Int = Field(default=3, ge=1, le=20)
 
 
+_EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class AdapterSection(ConfigSection):
+    """Settings every chat-platform adapter shares.
+
+    Attributes:
+        token_env: Name of the environment variable that holds the bot token (never the token).
+        queue_size: Most messages waiting for a decision; newer ones are dropped (and counted)
+            when the queue is full (1..100000).
+        workers: Messages decided concurrently (their model runs are batched together) (1..256).
+        stale_after_s: A message older than this when its turn comes (or when its reaction is
+            about to be sent) is dropped, and counted, instead of reacted to late (> 0).
+        refusal_ttl_s: How long a chat that refused the bot (403, a rejected reaction) is left
+            alone before the bot tries again (>= 0).
+
+    """
+
+    token_env: _EnvName = "MOODMOJI_TOKEN"
+    queue_size: _Int = Field(default=256, ge=1, le=100_000)
+    workers: _Int = Field(default=8, ge=1, le=256)
+    stale_after_s: _Float = Field(default=60, gt=0, allow_inf_nan=False)
+    refusal_ttl_s: _Float = Field(default=3600, ge=0, allow_inf_nan=False)
+
+
+class TelegramSection(AdapterSection):
+    """The Telegram adapter (``moodmoji telegram``).
+
+    Attributes:
+        token_env: Environment variable holding the token from @BotFather.
+        base_url: Bot API server root, ending in ``/bot`` (a self-hosted Bot API server, or a
+            test server); ``None`` = Telegram's ``https://api.telegram.org/bot``.
+        poll_timeout_s: Long-polling timeout of ``getUpdates`` in seconds (0..50).
+        available_reactions_ttl_s: How long a chat's allowed reactions (``getChat``) are cached.
+
+    """
+
+    token_env: _EnvName = "MOODMOJI_TELEGRAM_TOKEN"
+    base_url: str | None = None
+    poll_timeout_s: _Float = Field(default=10, ge=0, le=50, allow_inf_nan=False)
+    available_reactions_ttl_s: _Float = Field(default=600, ge=0, allow_inf_nan=False)
+
+
+class DiscordSection(AdapterSection):
+    """The Discord adapter (``moodmoji discord`` or ``load_extension("adapters.discord")``).
+
+    Attributes:
+        token_env: Environment variable holding the bot token from the Developer Portal.
+        message_content: Ask for the privileged MESSAGE_CONTENT intent; without it the bot
+            cannot read messages flowing past and offers only the context menu and commands.
+
+    """
+
+    token_env: _EnvName = "MOODMOJI_DISCORD_TOKEN"
+    message_content: bool = True
+
+
+class HttpSection(ConfigSection):
+    """The HTTP API and web chat page (``moodmoji serve``).
+
+    Attributes:
+        host: Address to bind; anything but loopback requires a token.
+        port: TCP port (0 = any free port).
+        token_env: Environment variable holding the bearer token clients must send; when it is
+            unset or empty, no token is asked for (allowed on loopback only).
+        max_body_bytes: Largest request body accepted (413 beyond).
+        max_batch: Most messages in one batch request (422 beyond).
+        max_text_chars: Longest message text accepted (422 beyond).
+
+    """
+
+    host: str = "127.0.0.1"
+    port: _Int = Field(default=8080, ge=0, le=65535)
+    token_env: _EnvName = "MOODMOJI_HTTP_TOKEN"
+    max_body_bytes: _Int = Field(default=1_048_576, ge=1024)
+    max_batch: _Int = Field(default=64, ge=1, le=1024)
+    max_text_chars: _Int = Field(default=4000, ge=1)
+
+
 class Config(ConfigSection):
     """The whole configuration; ``Config()`` is the built-in defaults.
 
@@ -296,6 +382,9 @@ class Config(ConfigSection):
         bot: What the bot does in a chat by default.
         store: The settings-and-stats database.
         platforms: Per-platform reaction limits.
+        telegram: The Telegram adapter.
+        discord: The Discord adapter.
+        http: The HTTP API and web chat page.
 
     """
 
@@ -305,6 +394,9 @@ class Config(ConfigSection):
     bot: BotSection = Field(default_factory=BotSection)
     store: StoreSection = Field(default_factory=StoreSection)
     platforms: PlatformsSection = Field(default_factory=PlatformsSection)
+    telegram: TelegramSection = Field(default_factory=TelegramSection)
+    discord: DiscordSection = Field(default_factory=DiscordSection)
+    http: HttpSection = Field(default_factory=HttpSection)
 
     def engine_settings(self) -> EngineSettings:
         """Map the ``inference`` section onto the inference core's frozen settings.

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,8 @@ class MoodBot:
         store: Per-chat settings, opt-outs and mood stats; ``None`` keeps nothing (CLI).
         pacer: Cooldowns and budgets.
         batch: Micro-batching of :meth:`adecide` calls.
+        max_queue: Most messages waiting for the model in :meth:`adecide`; beyond that
+            :class:`bot.errors.Overloaded` is raised at once instead of piling up.
 
     """
 
@@ -113,6 +116,7 @@ class MoodBot:
         store: SettingsStore | None = None,
         pacer: Pacer | None = None,
         batch: BatchSettings | None = None,
+        max_queue: int = 1024,
     ) -> None:
         self.analyzer = analyzer
         self.suggester = suggester
@@ -122,7 +126,9 @@ class MoodBot:
         self.store = store
         self.pacer = pacer if pacer is not None else Pacer()
         self._batch = batch or BatchSettings()
+        self._max_queue = max_queue
         self._batcher: MicroBatcher[Analysis] | None = None
+        self._batch_observers: list[Callable[[int, float], None]] = []
 
     @classmethod
     def from_analyzer(
@@ -136,6 +142,7 @@ class MoodBot:
         bank: ReplyBank | None = None,
         vocabulary: EmojiVocabulary | None = None,
         batch: BatchSettings | None = None,
+        max_queue: int = 1024,
     ) -> MoodBot:
         """Builds the bot around an analyzer, with the packaged reply bank and rules.
 
@@ -153,6 +160,7 @@ class MoodBot:
             store=store,
             pacer=pacer,
             batch=batch,
+            max_queue=max_queue,
         )
 
     @classmethod
@@ -186,6 +194,7 @@ class MoodBot:
                 config.platforms.generic_max_reactions, config.platforms.discord_max_reactions
             ),
             batch=settings.batch,
+            max_queue=config.inference.max_queue,
         )
 
     # ------------------------------------------------------------------ deciding
@@ -210,9 +219,7 @@ class MoodBot:
         """Decides about several messages with one model run for all that need one."""
         gates = [self._gate(m, context) for m in messages]
         todo = [i for i, g in enumerate(gates) if g.skip is None]
-        analyses = dict(
-            zip(todo, self.analyzer.analyze([messages[i].text for i in todo]), strict=True)
-        )
+        analyses = dict(zip(todo, self._analyze([messages[i].text for i in todo]), strict=True))
         out = []
         for i, (message, gate) in enumerate(zip(messages, gates, strict=True)):
             if gate.skip is not None:
@@ -240,11 +247,34 @@ class MoodBot:
         if gate.skip is not None:
             return gate.skip
         if self._batcher is None:
-            self._batcher = MicroBatcher(self.analyzer.analyze, self._batch, max_queue=1024)
+            self._batcher = MicroBatcher(self._analyze, self._batch, max_queue=self._max_queue)
         analysis = await self._batcher.submit(message.text)
         return await asyncio.to_thread(
             self._conclude, message, analysis, gate.settings, context, explicit
         )
+
+    def add_batch_observer(self, observer: Callable[[int, float], None]) -> None:
+        """Calls ``observer(batch_size, seconds)`` after every model run (for metrics).
+
+        The observer runs in the thread of the model run and must be quick and never raise.
+        """
+        self._batch_observers.append(observer)
+
+    @property
+    def queue_depth(self) -> int:
+        """Messages waiting for the model in :meth:`adecide` now."""
+        return self._batcher.stats.queue_depth if self._batcher is not None else 0
+
+    def _analyze(self, texts: Sequence[str]) -> list[Analysis]:
+        """One model run, timed for the batch observers."""
+        if not texts:
+            return []
+        started = time.perf_counter()
+        analyses = self.analyzer.analyze(list(texts))
+        elapsed = time.perf_counter() - started
+        for observer in self._batch_observers:
+            observer(len(texts), elapsed)
+        return analyses
 
     async def aclose(self) -> None:
         """Stops the batcher and closes the store."""

@@ -133,12 +133,24 @@ def test_repo_config_documents_every_setting() -> None:
 
 
 def test_unknown_top_level_key(tmp_path: Path) -> None:
-    err = error_of(write(tmp_path, "telegram:\n  token: x\n"))
-    assert err.key == "telegram"
+    err = error_of(write(tmp_path, "slack:\n  token: x\n"))
+    assert err.key == "slack"
     assert str(err) == (
-        "config error: telegram: unknown key "
-        "(known keys: model, inference, logging, bot, store, platforms)"
+        "config error: slack: unknown key (known keys: model, inference, logging, bot, store, "
+        "platforms, telegram, discord, http)"
     )
+
+
+def test_a_token_is_never_a_config_key(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, "telegram:\n  token: x\n"))
+    assert err.key == "telegram.token"
+    assert "did you mean token_env?" in str(err)
+
+
+def test_token_env_must_be_a_variable_name(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, "discord:\n  token_env: 'MTIz.abc-def'\n"))
+    assert err.key == "discord.token_env"
+    assert "MTIz" not in str(err)
 
 
 def test_unknown_nested_key_suggests_the_right_one(tmp_path: Path) -> None:
