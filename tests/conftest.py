@@ -1,12 +1,24 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite: tiny bundles, and the real default model loaded once."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from bot.chat_settings import ChatSettings
+from bot.core import MoodBot, default_rules
+from bot.pacing import Pacer
+from bot.policy import ReactionPolicy
+from bot.store import SettingsStore
+from bot.suggestions import ReplyBank, Suggester
+from inference.analyzer import Analyzer
+from inference.default_model import resolve_model_dir
+from inference.settings import BatchSettings
 from tests.inference.tiny_bundle import build_tiny_bundle
+
+BotFactory = Callable[..., MoodBot]
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +31,44 @@ def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def bundle_copy(tmp_path: Path) -> Path:
     """A fresh tiny bundle that a test may break."""
     return build_tiny_bundle(tmp_path / "bundle")
+
+
+@pytest.fixture(scope="session")
+def default_analyzer() -> Analyzer:
+    """The analyzer of the embedded default model."""
+    return Analyzer.from_path(resolve_model_dir(None))
+
+
+@pytest.fixture(scope="session")
+def default_suggester(default_analyzer: Analyzer) -> Suggester:
+    """The packaged reply bank, embedded by the default model."""
+    return Suggester.from_embedder(ReplyBank.load(), default_analyzer.embed)
+
+
+@pytest.fixture()
+def make_bot(default_analyzer: Analyzer, default_suggester: Suggester) -> BotFactory:
+    """Builds a bot from the shared parts; keyword arguments replace any part."""
+
+    def build(
+        *,
+        store: SettingsStore | None = None,
+        defaults: ChatSettings | None = None,
+        pacer: Pacer | None = None,
+        generic_max: int = 3,
+        discord_max: int = 1,
+        batch: BatchSettings | None = None,
+        max_queue: int = 1024,
+    ) -> MoodBot:
+        return MoodBot(
+            default_analyzer,
+            default_suggester,
+            ReactionPolicy(default_analyzer.ranker.vocabulary),
+            default_rules(generic_max, discord_max),
+            defaults or ChatSettings(),
+            store=store,
+            pacer=pacer,
+            batch=batch,
+            max_queue=max_queue,
+        )
+
+    return build

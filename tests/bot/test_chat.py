@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.chat import run_chat
 from bot.messages import Platform
-from tests.bot.conftest import BotFactory
+from tests.conftest import BotFactory
 from tests.bot.test_cli import moodmoji
 
 

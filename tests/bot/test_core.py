@@ -14,7 +14,7 @@ from bot.pacing import Pacer
 from bot.platforms import load_telegram_reactions
 from bot.store import SettingsStore
 from inference.vocabulary import EmojiVocabulary, Tone
-from tests.bot.conftest import BotFactory
+from tests.conftest import BotFactory
 
 VOCABULARY = EmojiVocabulary.load()
 TELEGRAM = set(load_telegram_reactions())
