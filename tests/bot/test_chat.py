@@ -7,8 +7,8 @@ from pathlib import Path
 
 from bot.chat import run_chat
 from bot.messages import Platform
-from tests.conftest import BotFactory
 from tests.bot.test_cli import moodmoji
+from tests.conftest import BotFactory
 
 
 def test_chat_loop_shows_each_message_and_explains(make_bot: BotFactory) -> None:
