@@ -120,11 +120,8 @@ async def test_close_cancels_workers_and_refuses_new_items() -> None:
     assert not queue.running
     assert queue.stats.length == 0
     assert not queue.offer(4)
-    assert all(
-        t.get_name().startswith("work-worker") is False
-        for t in asyncio.all_tasks()
-        if t is not asyncio.current_task() and "work-worker" in t.get_name()
-    )
+    workers = [t for t in asyncio.all_tasks() if t.get_name().startswith("work-worker")]
+    assert workers == []
 
 
 def test_bad_sizes_are_refused() -> None:
