@@ -1,0 +1,634 @@
+"""The moodmoji Cog: automatic reactions, the "Suggest replies" menu and the slash commands.
+
+Automatic reactions: :meth:`MoodCog.on_message` filters what moodmoji must not look at (the bot
+itself, other bots, webhooks, system messages) and offers the rest to a bounded
+:class:`~adapters.common.work_queue.WorkQueue`, so the gateway listener returns at once. Workers
+ask the core for a decision (model runs are batched, never on the event loop) and add the
+reactions, after checking the channel's permissions. A channel that answers 403 is left alone
+for ``refusal_ttl_s``; 429s are waited out by discord.py itself, with no retries of ours.
+
+The context menu is built in ``__init__`` and added to the tree in :meth:`MoodCog.cog_load`
+(discord.py cannot define context menus inside a Cog); the slash commands are Cog app commands,
+which discord.py adds and removes with the Cog. Nothing here syncs the command tree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Literal
+
+import aiohttp
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from adapters.common import answers
+from adapters.common.recent import RecentDecisions
+from adapters.common.refusals import RefusalMemory
+from adapters.common.work_queue import WorkQueue
+from adapters.discord import texts
+from adapters.discord.links import parse_message_ref
+from adapters.discord.reactions import missing_permissions, reaction_emoji
+from adapters.discord.settings import DiscordSettings
+from bot.config import Config, load_config
+from bot.core import MoodBot
+from bot.decision import Decision
+from bot.errors import CoreError
+from bot.messages import ChatContext, IncomingMessage, Platform
+from bot.store import SettingsStore, StoreError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SUGGEST_MENU", "MoodCog"]
+
+PLATFORM = Platform.DISCORD
+#: The name of the message context menu (Apps > Suggest replies).
+SUGGEST_MENU = "Suggest replies"
+#: Message types that carry something a person wrote.
+_USER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
+_NO_MENTIONS = discord.AllowedMentions.none()
+_NETWORK_ERRORS = (TimeoutError, OSError, aiohttp.ClientError)
+#: Discord's JSON error code for a reaction on a message whose author blocked the bot.
+REACTION_BLOCKED = 90001
+
+
+def _chat_id(channel: object) -> str:
+    """The chat whose settings apply: a thread follows its parent channel."""
+    if isinstance(channel, discord.Thread):
+        return str(channel.parent_id)
+    return str(getattr(channel, "id", ""))
+
+
+class MoodCog(commands.Cog, name="moodmoji"):
+    """moodmoji for a discord.py bot.
+
+    Args:
+        bot: The bot the Cog is added to.
+        moodbot: The bot core, ready to decide.
+        settings: Queue, workers and refusal memory.
+        owns_moodbot: Close ``moodbot`` when the Cog is unloaded (it was built for the Cog).
+        clock: Wall clock in seconds (the clock of Discord's message timestamps).
+
+    """
+
+    settings_group = app_commands.Group(
+        name="moodmoji",
+        description="moodmoji's settings in this channel (Manage Server)",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    def __init__(
+        self,
+        bot: commands.Bot,
+        moodbot: MoodBot,
+        settings: DiscordSettings | None = None,
+        *,
+        owns_moodbot: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.bot = bot
+        self.moodbot = moodbot
+        self.settings = settings or DiscordSettings()
+        self.recent = RecentDecisions()
+        self.refusals = RefusalMemory(self.settings.refusal_ttl_s)
+        self.queue: WorkQueue[discord.Message] = WorkQueue(
+            self._handle,
+            maxsize=self.settings.queue_size,
+            workers=self.settings.workers,
+            stale_after_s=self.settings.stale_after_s,
+            clock=clock,
+            name="moodmoji-discord",
+        )
+        self._owns_moodbot = owns_moodbot
+        self.suggest_menu: app_commands.ContextMenu = app_commands.ContextMenu(
+            name=SUGGEST_MENU, callback=self._suggest_replies
+        )
+
+    @classmethod
+    async def from_config(
+        cls, bot: commands.Bot, config: Config | None = None, *, model: Path | None = None
+    ) -> MoodCog:
+        """Builds the Cog and its own bot core from the configuration file.
+
+        The model is loaded in a worker thread (seconds), so the event loop keeps running.
+
+        Args:
+            bot: The bot the Cog is for.
+            config: The configuration; ``load_config()`` (``./config.yaml`` or the defaults)
+                when ``None``.
+            model: A bundle directory overriding ``model.path``.
+
+        Raises:
+            ConfigError: The configuration file is invalid.
+            InferenceError: The model bundle is missing or invalid.
+            StoreError: The settings store cannot be opened.
+
+        """
+        config = config if config is not None else load_config()
+        moodbot = await asyncio.to_thread(MoodBot.from_config, config, model=model)
+        return cls(bot, moodbot, DiscordSettings.from_config(config.discord), owns_moodbot=True)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def cog_load(self) -> None:
+        """Adds the context menu and starts the workers."""
+        self.bot.tree.add_command(self.suggest_menu)
+        self.queue.start()
+        if not self.bot.intents.message_content:
+            logger.warning("discord: %s", texts.NO_CONTENT_NOTE)
+
+    async def cog_unload(self) -> None:
+        """Removes the context menu, stops the workers and closes a core built for the Cog."""
+        self.bot.tree.remove_command(self.suggest_menu.name, type=self.suggest_menu.type)
+        await self.queue.aclose()
+        if self._owns_moodbot:
+            await self.moodbot.aclose()
+        stats = self.queue.stats
+        logger.info(
+            "discord: stopped (%d messages handled, %d failed, %d dropped full, %d stale)",
+            stats.processed,
+            stats.failed,
+            stats.dropped_full,
+            stats.dropped_stale,
+        )
+
+    # ------------------------------------------------------------------ automatic reactions
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        """Queues a person's message for a decision; returns at once."""
+        if not self._wanted(message):
+            return
+        if not self.queue.offer(message, born=message.created_at.timestamp()):
+            logger.debug("discord: message %s not queued (full, stale or closing)", message.id)
+
+    def _wanted(self, message: discord.Message) -> bool:
+        me = self.bot.user
+        return (
+            self.bot.intents.message_content
+            and me is not None
+            and message.author.id != me.id
+            and not message.author.bot
+            and message.webhook_id is None
+            and message.type in _USER_MESSAGES
+            and bool(message.content)
+        )
+
+    async def _handle(self, message: discord.Message) -> None:
+        """One queued message: decide, remember the decision, react."""
+        incoming = self._incoming(message)
+        try:
+            decision = await self.moodbot.adecide(incoming, self._context())
+        except CoreError as exc:
+            logger.warning(
+                "discord: no decision for message %s (%s)", message.id, type(exc).__name__
+            )
+            return
+        self.recent.remember(PLATFORM, incoming.chat_id, incoming.message_id, decision)
+        if decision.reactions:
+            await self._react(message, decision)
+
+    async def _react(self, message: discord.Message, decision: Decision) -> None:
+        channel_key = str(message.channel.id)
+        author_key = f"user:{message.author.id}"
+        refused = self.refusals.refused(channel_key) or self.refusals.refused(author_key)
+        if refused is not None:
+            logger.debug("discord: message %s: refused earlier (%s)", message.id, refused)
+            return
+        missing = missing_permissions(self._my_permissions(message))
+        if missing:
+            logger.debug(
+                "discord: channel %s lacks %s; not reacting", channel_key, ", ".join(missing)
+            )
+            return
+        if self.queue.is_stale(message.created_at.timestamp()):
+            self.queue.count_stale()
+            return
+        for reaction in decision.reactions:
+            emoji = reaction_emoji(reaction, self._usable)
+            if emoji is None:
+                continue
+            try:
+                await message.add_reaction(emoji)
+            except discord.Forbidden as exc:
+                self._refused(exc, channel_key, author_key)
+                return
+            except discord.HTTPException as exc:
+                # 404: the message is gone; 400: Discord does not know the emoji. Not retried.
+                logger.info(
+                    "discord: reaction on message %s failed (%s, code %s)",
+                    message.id,
+                    exc.status,
+                    exc.code,
+                )
+                return
+            except (discord.DiscordException, *_NETWORK_ERRORS) as exc:
+                logger.warning(
+                    "discord: reaction on message %s failed (%s)", message.id, type(exc).__name__
+                )
+                return
+            logger.debug("discord: reacted to message %s in %s", message.id, channel_key)
+
+    def _refused(self, exc: discord.Forbidden, channel_key: str, author_key: str) -> None:
+        """Remembers a 403 so that it is not met again: Discord counts 403s toward IP bans."""
+        if exc.code == REACTION_BLOCKED:
+            # The author blocked the bot: only their messages are off limits, not the channel.
+            self.refusals.refuse(author_key, f"403 code {exc.code}")
+            logger.info(
+                "discord: a member blocked the bot's reactions; leaving their messages alone "
+                "for %.0f s",
+                self.refusals.ttl_s,
+            )
+            return
+        self.refusals.refuse(channel_key, f"403 code {exc.code}")
+        logger.warning(
+            "discord: channel %s refused a reaction (403, code %s); leaving it alone for %.0f s",
+            channel_key,
+            exc.code,
+            self.refusals.ttl_s,
+        )
+
+    def _my_permissions(self, message: discord.Message) -> discord.Permissions:
+        channel = message.channel
+        if message.guild is not None:
+            me: object = message.guild.me
+        else:
+            me = self.bot.user
+        if me is None:
+            return discord.Permissions.none()
+        return channel.permissions_for(me)  # type: ignore[arg-type]
+
+    def _usable(self, emoji_id: int) -> bool:
+        emoji = self.bot.get_emoji(emoji_id)
+        return emoji is not None and emoji.is_usable()
+
+    def _incoming(self, message: discord.Message) -> IncomingMessage:
+        reference = message.reference
+        return IncomingMessage(
+            PLATFORM,
+            chat_id=_chat_id(message.channel),
+            message_id=str(message.id),
+            author_id=str(message.author.id),
+            text=message.content,
+            author_is_bot=message.author.bot or message.webhook_id is not None,
+            reply_to_id=str(reference.message_id) if reference and reference.message_id else None,
+            raw=message,
+        )
+
+    def _context(self) -> ChatContext:
+        me = self.bot.user
+        return ChatContext(self_id=str(me.id) if me is not None else None)
+
+    # ------------------------------------------------------------------ context menu
+
+    async def _suggest_replies(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """Apps > Suggest replies: up to three replies and the moods, for the invoker only."""
+        if not await self._defer(interaction):
+            return
+        try:
+            decision = await self.moodbot.adecide(
+                self._incoming(message), self._context(), explicit=True
+            )
+        except CoreError as exc:
+            logger.warning("discord: no suggestions for %s (%s)", message.id, type(exc).__name__)
+            text = texts.BUSY
+        else:
+            text = texts.suggestions_text(decision)
+        await self._follow_up(interaction, text)
+
+    # ------------------------------------------------------------------ slash commands
+
+    @app_commands.command(name="mood", description="This channel's moods over recent days")
+    @app_commands.describe(days="How many days back, 1 to 90 (default 7)")
+    async def mood(
+        self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90] | None = None
+    ) -> None:
+        """``/mood``: the channel's mood counts (never any message text)."""
+        store = await self._store_or_say(interaction)
+        if store is None:
+            return
+        span = days or self.settings.mood_days
+        since = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=span - 1)
+        chat = _chat_id(interaction.channel)
+        try:
+            counts = await asyncio.to_thread(store.mood_counts, PLATFORM, chat, since=since)
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        await self._reply(interaction, answers.mood_counts_text(counts, days=span))
+
+    @app_commands.command(name="why", description="Why moodmoji reacted (or not) to a message")
+    @app_commands.describe(message="A message link (Copy Message Link) or a message id")
+    async def why(self, interaction: discord.Interaction, message: str) -> None:
+        """``/why``: the remembered decision on a message, or a fresh explicit one."""
+        ref = parse_message_ref(message)
+        if ref is None:
+            await self._reply(interaction, texts.BAD_REF)
+            return
+        if ref.guild_id is not None and ref.guild_id != interaction.guild_id:
+            await self._reply(interaction, texts.OTHER_SERVER)
+            return
+        channel = self._channel_for(interaction, ref.channel_id)
+        if channel is None or not self._can_read(channel, interaction.user):
+            await self._reply(interaction, texts.NOT_VISIBLE)
+            return
+        if not isinstance(channel, discord.abc.Messageable):
+            await self._reply(interaction, texts.NOT_FOUND)
+            return
+        if not await self._defer(interaction):
+            return
+        remembered = self.recent.get(PLATFORM, _chat_id(channel), str(ref.message_id))
+        if remembered is not None:
+            await self._follow_up(interaction, answers.why_text(remembered, remembered=True))
+            return
+        await self._follow_up(interaction, await self._explain_now(channel, ref.message_id))
+
+    async def _explain_now(self, channel: discord.abc.Messageable, message_id: int) -> str:
+        try:
+            target = await channel.fetch_message(message_id)
+        except discord.NotFound:
+            return texts.NOT_FOUND
+        except discord.HTTPException as exc:
+            logger.info("discord: cannot fetch message %s (%s)", message_id, exc.status)
+            return texts.NOT_FOUND
+        if not target.content and not self.bot.intents.message_content:
+            return texts.NO_TEXT
+        try:
+            decision = await self.moodbot.adecide(
+                self._incoming(target), self._context(), explicit=True
+            )
+        except CoreError:
+            return texts.BUSY
+        return answers.why_text(decision, remembered=False)
+
+    @app_commands.command(name="optout", description="moodmoji stops reading your messages")
+    @app_commands.describe(scope="me (everywhere on Discord) or this channel (Manage Server)")
+    async def optout(
+        self, interaction: discord.Interaction, scope: Literal["me", "channel"] = "me"
+    ) -> None:
+        """``/optout``: the user (or, for managers, the channel) opts out."""
+        await self._set_opt_out(interaction, scope, True)
+
+    @app_commands.command(name="optin", description="moodmoji reads your messages again")
+    @app_commands.describe(scope="me, or this channel (Manage Server)")
+    async def optin(
+        self, interaction: discord.Interaction, scope: Literal["me", "channel"] = "me"
+    ) -> None:
+        """``/optin``: undoes ``/optout``."""
+        await self._set_opt_out(interaction, scope, False)
+
+    async def _set_opt_out(
+        self, interaction: discord.Interaction, scope: Literal["me", "channel"], out: bool
+    ) -> None:
+        store = await self._store_or_say(interaction)
+        if store is None:
+            return
+        kind: Literal["user", "chat"]
+        if scope == "channel":
+            if not await self._manager_only(interaction):
+                return
+            subject, kind = _chat_id(interaction.channel), "chat"
+            done = answers.OPT_OUT_CHAT if out else texts.CHANNEL_BACK
+        else:
+            subject, kind = str(interaction.user.id), "user"
+            done = answers.OPT_OUT_USER if out else answers.OPT_IN
+        try:
+            await asyncio.to_thread(store.set_opt_out, PLATFORM, kind, subject, out)
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        logger.info("discord: opt-%s of a %s", "out" if out else "in", kind)
+        await self._reply(interaction, done)
+
+    @app_commands.command(name="forgetme", description="Delete everything moodmoji keeps about you")
+    async def forgetme(self, interaction: discord.Interaction) -> None:
+        """``/forgetme``: deletes the user's stored data (their opt-out)."""
+        if await self._store_or_say(interaction) is None:
+            return
+        try:
+            report = await asyncio.to_thread(
+                self.moodbot.forget_user, PLATFORM, str(interaction.user.id)
+            )
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        await self._reply(interaction, answers.forget_text(report, user=True))
+
+    # ------------------------------------------------------------------ /moodmoji (managers)
+
+    @settings_group.command(name="show", description="This channel's moodmoji settings")
+    async def show_settings(self, interaction: discord.Interaction) -> None:
+        """``/moodmoji show``: the effective settings and which ones the channel changed."""
+        store = await self._store_or_say(interaction)
+        if store is None or not await self._manager_only(interaction):
+            return
+        chat = _chat_id(interaction.channel)
+        try:
+            overrides = await asyncio.to_thread(store.chat_overrides, PLATFORM, chat)
+            effective = await asyncio.to_thread(self.moodbot.settings_for, PLATFORM, chat)
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        await self._reply(interaction, texts.settings_text(effective.as_dict(), overrides))
+
+    @settings_group.command(name="mode", description="What moodmoji does in this channel")
+    @app_commands.describe(mode="react, suggest, both, or off")
+    async def set_mode(
+        self,
+        interaction: discord.Interaction,
+        mode: Literal["react", "suggest", "both", "off"],
+    ) -> None:
+        """``/moodmoji mode``: react, suggest, both or off."""
+        await self._update(interaction, mode=mode)
+
+    @settings_group.command(name="threshold", description="How sure moodmoji must be")
+    @app_commands.describe(
+        kind="reaction: least score to react; suggestion: least fit of a suggested reply",
+        value="0 to 1 (higher = fewer, surer)",
+    )
+    async def set_threshold(
+        self,
+        interaction: discord.Interaction,
+        kind: Literal["reaction", "suggestion"],
+        value: app_commands.Range[float, 0.0, 1.0],
+    ) -> None:
+        """``/moodmoji threshold``: the reaction or suggestion threshold of the channel."""
+        await self._update(interaction, **{f"{kind}_threshold": value})
+
+    @settings_group.command(name="emoji", description="Use one of this server's emoji for a mood")
+    @app_commands.describe(
+        key="A mood (joy, love, sadness ...) or an emoji",
+        emoji="A custom emoji of this server; leave empty to stop using one for this key",
+    )
+    async def set_emoji(
+        self, interaction: discord.Interaction, key: str, emoji: str | None = None
+    ) -> None:
+        """``/moodmoji emoji``: maps a mood or emoji to a custom emoji of this server."""
+        store = await self._store_or_say(interaction)
+        if store is None or not await self._manager_only(interaction):
+            return
+        guild = interaction.guild
+        if emoji is not None:
+            partial = discord.PartialEmoji.from_str(emoji.strip())
+            own = guild is not None and any(e.id == partial.id for e in guild.emojis)
+            if partial.id is None or not own:
+                await self._reply(interaction, "Pick a custom emoji of this server.")
+                return
+            emoji = str(partial)
+        chat = _chat_id(interaction.channel)
+        try:
+            current = await asyncio.to_thread(store.chat_overrides, PLATFORM, chat)
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        mapping = dict(current.get("custom_emoji") or {})
+        if emoji is None:
+            mapping.pop(key.strip(), None)
+        else:
+            mapping[key.strip()] = emoji
+        await self._update(interaction, custom_emoji=mapping or None)
+
+    @settings_group.command(name="reset", description="This channel follows the defaults again")
+    async def reset_settings(self, interaction: discord.Interaction) -> None:
+        """``/moodmoji reset``: drops the channel's own settings."""
+        store = await self._store_or_say(interaction)
+        if store is None or not await self._manager_only(interaction):
+            return
+        try:
+            await asyncio.to_thread(store.reset_chat, PLATFORM, _chat_id(interaction.channel))
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        await self._reply(interaction, "Done: this channel follows moodmoji's defaults again.")
+
+    @settings_group.command(name="forget", description="Delete what moodmoji keeps on this channel")
+    async def forget_channel(self, interaction: discord.Interaction) -> None:
+        """``/moodmoji forget``: deletes the channel's settings, opt-out and mood counts."""
+        if await self._store_or_say(interaction) is None:
+            return
+        if not await self._manager_only(interaction):
+            return
+        chat = _chat_id(interaction.channel)
+        try:
+            report = await asyncio.to_thread(self.moodbot.forget_chat, PLATFORM, chat)
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        self.recent.forget_chat(PLATFORM, chat)
+        await self._reply(interaction, answers.forget_text(report, user=False))
+
+    async def _update(self, interaction: discord.Interaction, **changes: object) -> None:
+        """Stores a channel's setting changes after the manager check and the store's own."""
+        store = await self._store_or_say(interaction)
+        if store is None or not await self._manager_only(interaction):
+            return
+        chat = _chat_id(interaction.channel)
+        try:
+            await asyncio.to_thread(store.update_chat, PLATFORM, chat, **changes)
+        except ValueError as exc:
+            await self._reply(interaction, f"Not changed: {exc}.")
+            return
+        except StoreError:
+            await self._store_failed(interaction)
+            return
+        logger.info("discord: channel %s changed %s", chat, ", ".join(changes))
+        shown = ", ".join(f"{k} = {_show(v)}" for k, v in changes.items())
+        await self._reply(interaction, f"Done: {shown} in this channel.")
+
+    # ------------------------------------------------------------------ helpers
+
+    async def _manager_only(self, interaction: discord.Interaction) -> bool:
+        """Whether the invoker may change settings; answers (ephemerally) when not.
+
+        The command's ``default_permissions`` hide it from other members, but a server can
+        override that in its Integrations settings, so the permission is checked again here.
+        """
+        if interaction.guild is None:
+            await self._reply(interaction, texts.SERVER_ONLY)
+            return False
+        if not interaction.permissions.manage_guild:
+            logger.info("discord: refused a settings command to a member without Manage Server")
+            await self._reply(interaction, texts.NEED_MANAGE)
+            return False
+        return True
+
+    async def _store_or_say(self, interaction: discord.Interaction) -> SettingsStore | None:
+        store = self.moodbot.store
+        if store is None:
+            await self._reply(interaction, texts.NO_STORE)
+        return store
+
+    async def _store_failed(self, interaction: discord.Interaction) -> None:
+        logger.warning("discord: settings store error in /%s", _command_name(interaction))
+        await self._reply(interaction, texts.STORE_FAILED)
+
+    def _channel_for(
+        self, interaction: discord.Interaction, channel_id: int | None
+    ) -> discord.abc.GuildChannel | discord.Thread | None:
+        guild = interaction.guild
+        if guild is None:
+            return None
+        wanted = channel_id if channel_id is not None else interaction.channel_id
+        if wanted is None:
+            return None
+        return guild.get_channel_or_thread(wanted)
+
+    @staticmethod
+    def _can_read(
+        channel: discord.abc.GuildChannel | discord.Thread, user: discord.User | discord.Member
+    ) -> bool:
+        if not isinstance(user, discord.Member):
+            return False
+        permissions = channel.permissions_for(user)
+        return permissions.view_channel and permissions.read_message_history
+
+    async def _defer(self, interaction: discord.Interaction) -> bool:
+        """Acknowledges within Discord's 3 s, ephemerally ("thinking")."""
+        try:
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        except discord.HTTPException as exc:
+            logger.warning("discord: could not acknowledge an interaction (%s)", exc.status)
+            return False
+        return True
+
+    async def _follow_up(self, interaction: discord.Interaction, text: str) -> None:
+        try:
+            await interaction.followup.send(
+                texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+            )
+        except discord.HTTPException as exc:
+            logger.warning("discord: follow-up failed (%s, code %s)", exc.status, exc.code)
+
+    async def _reply(self, interaction: discord.Interaction, text: str) -> None:
+        try:
+            if interaction.response.is_done():
+                await interaction.followup.send(
+                    texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                )
+            else:
+                await interaction.response.send_message(
+                    texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                )
+        except discord.HTTPException as exc:
+            logger.warning("discord: answer failed (%s, code %s)", exc.status, exc.code)
+
+
+def _command_name(interaction: discord.Interaction) -> str:
+    command = interaction.command
+    return command.qualified_name if command is not None else "?"
+
+
+def _show(value: object) -> str:
+    if value is None:
+        return "default"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} -> {v}" for k, v in value.items()) or "none"
+    return str(value)

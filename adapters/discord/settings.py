@@ -1,0 +1,49 @@
+"""The Discord adapter's own settings, taken from the ``discord`` section of the config file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import DiscordSection
+
+__all__ = ["DiscordSettings"]
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    """How the Cog queues and paces its work.
+
+    Attributes:
+        queue_size: Most messages waiting for a decision; newer ones are dropped and counted.
+        workers: Messages decided at once (their model runs are batched together).
+        stale_after_s: A message older than this is not reacted to any more.
+        refusal_ttl_s: A channel that answered 403 is left alone this many seconds.
+        mood_days: Days ``/mood`` looks back when the user does not say.
+
+    """
+
+    queue_size: int = 256
+    workers: int = 8
+    stale_after_s: float = 60.0
+    refusal_ttl_s: float = 3600.0
+    mood_days: int = 7
+
+    def __post_init__(self) -> None:
+        if self.queue_size < 1 or self.workers < 1:
+            raise ValueError("queue_size and workers must be at least 1")
+        if not self.stale_after_s > 0:
+            raise ValueError("stale_after_s must be positive")
+        if self.refusal_ttl_s < 0:
+            raise ValueError("refusal_ttl_s must be 0 or more")
+        if not 1 <= self.mood_days <= 90:
+            raise ValueError("mood_days must be between 1 and 90")
+
+    @classmethod
+    def from_config(cls, section: DiscordSection) -> DiscordSettings:
+        """The settings of a config file's ``discord`` section."""
+        return cls(
+            queue_size=section.queue_size,
+            workers=section.workers,
+            stale_after_s=section.stale_after_s,
+            refusal_ttl_s=section.refusal_ttl_s,
+        )

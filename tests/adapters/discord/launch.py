@@ -1,0 +1,29 @@
+"""Runs the real ``moodmoji`` command line with discord.py pointed at a fake Discord.
+
+``python -m tests.adapters.discord.launch API_BASE GATEWAY_URL [moodmoji arguments...]``
+
+discord.py takes its REST base from ``discord.http.Route.BASE`` and, for a bot that is not
+sharded, its gateway from ``DiscordWebSocket.DEFAULT_GATEWAY``; both are class attributes, set
+here before the command line starts. Nothing else differs from ``moodmoji``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import discord.http
+import yarl
+from discord.gateway import DiscordWebSocket
+
+
+def main(argv: list[str]) -> int:
+    base, gateway, *rest = argv
+    discord.http.Route.BASE = base
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
+    from bot.cli import main as moodmoji
+
+    return moodmoji(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
