@@ -1,0 +1,136 @@
+"""``moodmoji telegram``: runs the Telegram bot on its own until SIGINT or SIGTERM.
+
+The token comes from the environment variable named by ``telegram.token_env`` (exit status 2,
+one line naming the variable, when it is unset or empty). Start-up checks the token with
+``getMe`` before the model is loaded, so a wrong token fails fast (exit status 1). On SIGINT or
+SIGTERM the bot stops fetching updates, finishes the work it already took (Telegram was told
+those updates are handled), closes the core and exits with status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application
+
+from adapters.telegram.application import build_application
+from adapters.telegram.plugin import COMMANDS, TelegramMoodmoji
+from bot.config import Config
+from bot.core import MoodBot
+from bot.errors import CoreError
+from bot.store import StoreError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["run", "serve"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Runs the bot until SIGINT or SIGTERM; returns the exit status."""
+    name = config.telegram.token_env
+    token = os.environ.get(name, "").strip()
+    if not token:
+        print(
+            f"moodmoji: error: environment variable {name} is not set; put the bot token "
+            "from @BotFather in it (telegram.token_env names the variable)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    # Opt in to PTB's coming timedelta time periods (no deprecation warning on every 429).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    try:
+        return asyncio.run(serve(token, config, model=getattr(args, "model", None)))
+    except InvalidToken:
+        print("moodmoji: error: Telegram refused the bot token (check it)", file=sys.stderr)
+    except NetworkError as exc:
+        print(f"moodmoji: error: cannot reach the Bot API ({exc.message})", file=sys.stderr)
+    except (CoreError, StoreError) as exc:
+        print(f"moodmoji: error: {exc}", file=sys.stderr)
+    return EXIT_FAILED
+
+
+async def serve(
+    token: str,
+    config: Config,
+    *,
+    model: Path | None = None,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Runs the bot until ``stop`` is set (by SIGINT or SIGTERM unless one is given).
+
+    Raises:
+        InvalidToken: Telegram refused the token.
+        NetworkError: The Bot API could not be reached at start-up.
+        CoreError, StoreError: The model or the settings store could not be loaded.
+
+    """
+    section = config.telegram
+    application = build_application(token, base_url=section.base_url)
+    stop = stop if stop is not None else _stop_on_signals()
+    async with application:  # initialize() checks the token with getMe
+        logger.info("telegram: signed in as @%s; loading the model", application.bot.username)
+        moodbot = await asyncio.to_thread(MoodBot.from_config, config, model=model)
+        moodmoji = TelegramMoodmoji.from_config(config, moodbot=moodbot)
+        try:
+            moodmoji.install(application, help_commands=True)
+            application.add_error_handler(_log_error)
+            await _announce_commands(application)
+            await application.start()
+            assert application.updater is not None  # built by the ApplicationBuilder
+            await application.updater.start_polling(
+                poll_interval=0.0,
+                timeout=datetime.timedelta(seconds=section.poll_timeout_s),
+                allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY],
+            )
+            logger.info("telegram: listening (Ctrl-C or SIGTERM stops)")
+            await stop.wait()
+            logger.info("telegram: stopping; finishing the work already taken")
+        finally:
+            if application.updater is not None and application.updater.running:
+                await application.updater.stop()  # confirms the updates fetched so far
+            if application.running:
+                await application.stop()  # hands every fetched update to the handlers
+            await moodmoji.aclose()  # finishes the queued work
+            await moodbot.aclose()
+    logger.info("telegram: stopped")
+    return EXIT_OK
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (a second signal is ignored, the stop is under way)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):  # platforms without signal handlers
+            loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
+async def _announce_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Registers the command list shown in Telegram's menu (best effort)."""
+    commands = [BotCommand(name, about) for name, about in COMMANDS.items()]
+    try:
+        await application.bot.set_my_commands(commands)
+    except TelegramError as exc:
+        logger.warning("telegram: could not register the command list (%s)", type(exc).__name__)
+
+
+async def _log_error(update: object, context: Any) -> None:
+    """PTB's error handler: the error's type and the update id, never the update itself."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    logger.warning(
+        "telegram: a handler failed on update %s (%s)", update_id, type(context.error).__name__
+    )

@@ -1,0 +1,361 @@
+"""The commands, the reply-suggestion requests and the dismiss button.
+
+Commands whose answer needs the model (``/suggest``, ``/why`` and ``/mood`` as replies, and a
+message forwarded to the bot in a private chat) go through a small bounded work queue of their
+own, so a burst of requests cannot pile up; the others only touch the settings store (in a
+thread) and answer. Every answer is plain text from :mod:`adapters.common.answers` or
+:mod:`adapters.telegram.texts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from telegram import Bot, Message, Update
+from telegram.ext import CallbackContext
+
+from adapters.common import answers
+from adapters.common.recent import RecentDecisions
+from adapters.common.work_queue import WorkQueue
+from adapters.telegram import texts
+from adapters.telegram.client import ChatClient
+from adapters.telegram.convert import born, forwarded_incoming, incoming
+from adapters.telegram.keyboard import dismiss_owner, suggestion_keyboard
+from adapters.telegram.settings import TelegramSettings
+from bot.chat_settings import ChatSettings, Mode
+from bot.core import MoodBot
+from bot.decision import Decision
+from bot.errors import CoreError
+from bot.messages import ChatContext, IncomingMessage, Platform
+from bot.store import StoreError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Commands", "Context"]
+
+Context = CallbackContext[Any, Any, Any, Any]
+Job = Callable[[], Awaitable[None]]
+
+PLATFORM = str(Platform.TELEGRAM)
+MAX_TEXT = 4096  # Telegram's limit on a message's text
+
+
+class Commands:
+    """Answers moodmoji's commands and button presses.
+
+    Args:
+        moodbot: The core.
+        client: Calls to Telegram.
+        recent: Decisions of recent messages (for ``/why`` and ``/mood``).
+        settings: Queue bounds and staleness.
+        clock: Wall clock (message dates are wall-clock times).
+
+    """
+
+    def __init__(
+        self,
+        moodbot: MoodBot,
+        client: ChatClient,
+        recent: RecentDecisions,
+        settings: TelegramSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.moodbot = moodbot
+        self.client = client
+        self.recent = recent
+        self.settings = settings
+        self.queue: WorkQueue[Job] = WorkQueue(
+            _run,
+            maxsize=settings.request_queue_size,
+            workers=settings.request_workers,
+            stale_after_s=settings.stale_after_s,
+            clock=clock,
+            name="telegram requests",
+        )
+
+    # ------------------------------------------------------------------ suggestions
+
+    async def suggest(self, update: Update, context: Context) -> None:
+        """``/suggest`` as a reply: up to three replies to that message, as copy buttons."""
+        message = update.effective_message
+        if message is None:
+            return
+        target = message.reply_to_message
+        if target is None:
+            await self.client.reply(message, texts.SUGGEST_USAGE)
+            return
+        requester = _user_id(message)
+        if requester is None:
+            await self.client.reply(message, texts.SEND_AS_YOURSELF)
+            return
+        await self._enqueue(message, lambda: self._suggest(message, incoming(target), requester))
+
+    async def forwarded(self, update: Update, context: Context) -> None:
+        """A message forwarded to the bot in a private chat: suggestions for it."""
+        message = update.effective_message
+        if message is None or message.from_user is None:
+            return
+        requester = message.from_user.id
+        seen = forwarded_incoming(message)
+        await self._enqueue(message, lambda: self._suggest(message, seen, requester))
+
+    async def _suggest(self, anchor: Message, seen: IncomingMessage, requester: int) -> None:
+        if not seen.text.strip():
+            await self.client.reply(anchor, texts.NO_TEXT)
+            return
+        mode = (await self._settings(seen.chat_id)).mode
+        if mode is not Mode.OFF and not mode.suggests:
+            await self.client.reply(anchor, texts.SUGGESTIONS_OFF.format(mode=mode))
+            return
+        decision = await self._decide(seen, anchor.get_bot(), reactions=False)
+        if decision is None:
+            await self.client.reply(anchor, texts.BUSY)
+        elif decision.skipped:
+            reason = texts.NOTHING_TO_SUGGEST.format(reason=_skip_reason(decision))
+            await self.client.reply(anchor, reason)
+        elif not decision.suggestions:
+            await self.client.reply(anchor, texts.NO_SUGGESTION)
+        else:
+            keyboard = suggestion_keyboard(decision.suggestions, requester)
+            await self.client.reply(anchor, texts.SUGGESTIONS_HEAD, markup=keyboard)
+
+    async def dismiss(self, update: Update, context: Context) -> None:
+        """The dismiss button: removes the suggestions, if the presser asked for them."""
+        query = update.callback_query
+        if query is None:
+            return
+        owner = dismiss_owner(query.data)
+        if owner is None:
+            await self.client.answer(query)
+            return
+        if query.from_user.id != owner:
+            await self.client.answer(query, texts.DISMISS_NOT_YOURS)
+            return
+        await self.client.answer(query)
+        if query.message is not None:
+            await self.client.remove(query.message)
+
+    # ------------------------------------------------------------------ /mood and /why
+
+    async def mood(self, update: Update, context: Context) -> None:
+        """``/mood``: the replied-to message's moods, or the chat's mood mix of recent days."""
+        message = update.effective_message
+        if message is None:
+            return
+        target = message.reply_to_message
+        if target is not None:
+            await self._enqueue(message, lambda: self._mood_of(message, target))
+            return
+        store = self.moodbot.store
+        if store is None:
+            await self.client.reply(message, texts.MOOD_NO_STATS)
+            return
+        days = self.settings.mood_days
+        since = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=days - 1)
+        try:
+            counts = await asyncio.to_thread(
+                store.mood_counts, PLATFORM, message.chat_id, since=since
+            )
+        except StoreError:
+            await self._store_failed(message, "/mood")
+            return
+        await self.client.reply(message, answers.mood_counts_text(counts, days=days))
+
+    async def _mood_of(self, anchor: Message, target: Message) -> None:
+        seen = incoming(target)
+        decision = self.recent.get(PLATFORM, seen.chat_id, seen.message_id)
+        if decision is None:
+            decision = await self._decide(seen, anchor.get_bot(), reactions=False)
+        if decision is None:
+            await self.client.reply(anchor, texts.BUSY)
+            return
+        await self.client.reply(anchor, answers.mood_text(decision))
+
+    async def why(self, update: Update, context: Context) -> None:
+        """``/why`` as a reply: the decision taken when that message arrived, or a fresh one."""
+        message = update.effective_message
+        if message is None:
+            return
+        target = message.reply_to_message
+        if target is None:
+            await self.client.reply(message, texts.WHY_USAGE)
+            return
+        await self._enqueue(message, lambda: self._why(message, target))
+
+    async def _why(self, anchor: Message, target: Message) -> None:
+        seen = incoming(target)
+        remembered = self.recent.get(PLATFORM, seen.chat_id, seen.message_id)
+        if remembered is not None:
+            await self.client.reply(anchor, _clip(answers.why_text(remembered, remembered=True)))
+            return
+        decision = await self._decide(seen, anchor.get_bot(), reactions=True)
+        if decision is None:
+            await self.client.reply(anchor, texts.BUSY)
+            return
+        await self.client.reply(anchor, _clip(answers.why_text(decision, remembered=False)))
+
+    # ------------------------------------------------------------------ privacy
+
+    async def optout(self, update: Update, context: Context) -> None:
+        """``/optout``: the sender (everywhere on Telegram); ``/optout chat``: the chat (admins)."""
+        await self._opt(update, context, opted_out=True)
+
+    async def optin(self, update: Update, context: Context) -> None:
+        """``/optin``: undoes ``/optout`` (``/optin chat`` for the chat, admins only)."""
+        await self._opt(update, context, opted_out=False)
+
+    async def _opt(self, update: Update, context: Context, *, opted_out: bool) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        store = self.moodbot.store
+        if store is None:
+            await self.client.reply(message, texts.NO_STORE)
+            return
+        kind: Literal["user", "chat"]
+        if _first_arg(context) == "chat":
+            if not await self.client.is_admin(message):
+                await self.client.reply(message, texts.NOT_ADMIN)
+                return
+            kind, subject = "chat", message.chat_id
+            done = answers.OPT_OUT_CHAT if opted_out else texts.OPT_IN_CHAT
+        else:
+            user = _user_id(message)
+            if user is None:
+                await self.client.reply(message, texts.SEND_AS_YOURSELF)
+                return
+            kind, subject = "user", user
+            done = answers.OPT_OUT_USER if opted_out else answers.OPT_IN
+        try:
+            await asyncio.to_thread(store.set_opt_out, PLATFORM, kind, subject, opted_out)
+        except StoreError:
+            await self._store_failed(message, "/optout" if opted_out else "/optin")
+            return
+        logger.info("telegram: %s %s opted %s", kind, subject, "out" if opted_out else "in")
+        await self.client.reply(message, done)
+
+    async def forgetme(self, update: Update, context: Context) -> None:
+        """``/forgetme``: deletes everything stored about the sender."""
+        message = update.effective_message
+        if message is None:
+            return
+        if self.moodbot.store is None:
+            await self.client.reply(message, texts.NO_STORE)
+            return
+        user = _user_id(message)
+        if user is None:
+            await self.client.reply(message, texts.SEND_AS_YOURSELF)
+            return
+        try:
+            report = await asyncio.to_thread(self.moodbot.forget_user, PLATFORM, str(user))
+        except StoreError:
+            await self._store_failed(message, "/forgetme")
+            return
+        await self.client.reply(message, answers.forget_text(report, user=True))
+
+    # ------------------------------------------------------------------ settings
+
+    async def settings_command(self, update: Update, context: Context) -> None:
+        """``/moodmoji mode react|suggest|both|off``: the chat's mode (admins only to change)."""
+        message = update.effective_message
+        if message is None:
+            return
+        args = [a.lower() for a in (context.args or [])]
+        if not args or args[0] != "mode" or len(args) > 2:
+            await self.client.reply(message, texts.MODE_USAGE)
+            return
+        if len(args) == 1:
+            try:
+                current = (await self._settings(str(message.chat_id))).mode
+            except StoreError:
+                await self._store_failed(message, "/moodmoji")
+                return
+            await self.client.reply(message, texts.MODE_NOW.format(mode=current))
+            return
+        if args[1] not in {m.value for m in Mode}:
+            await self.client.reply(message, texts.MODE_USAGE)
+            return
+        store = self.moodbot.store
+        if store is None:
+            await self.client.reply(message, texts.NO_STORE)
+            return
+        if not await self.client.is_admin(message):
+            await self.client.reply(message, texts.NOT_ADMIN)
+            return
+        try:
+            await asyncio.to_thread(store.update_chat, PLATFORM, message.chat_id, mode=args[1])
+        except StoreError:
+            await self._store_failed(message, "/moodmoji")
+            return
+        logger.info("telegram: chat %s set mode %s", message.chat_id, args[1])
+        await self.client.reply(message, texts.MODE_SET.format(mode=args[1]))
+
+    async def help(self, update: Update, context: Context) -> None:
+        """``/start`` and ``/help``: what the bot does."""
+        message = update.effective_message
+        if message is not None:
+            await self.client.reply(message, texts.HELP)
+
+    # ------------------------------------------------------------------ plumbing
+
+    async def _enqueue(self, message: Message, job: Job) -> None:
+        """Queues work that needs the model; answers "busy" when the queue is full."""
+        self.queue.start()
+        written = born(message)
+        if self.queue.is_stale(written):
+            self.queue.offer(job, born=written)  # counted as stale; an old request is dropped
+            return
+        if not self.queue.offer(job, born=written):
+            logger.info("telegram: request queue full; a request in chat %s", message.chat_id)
+            await self.client.reply(message, texts.BUSY)
+
+    async def _settings(self, chat_id: str) -> ChatSettings:
+        return await asyncio.to_thread(self.moodbot.settings_for, Platform.TELEGRAM, chat_id)
+
+    async def _decide(self, seen: IncomingMessage, bot: Bot, *, reactions: bool) -> Decision | None:
+        """An explicit decision (no pacing, nothing counted) about ``seen``."""
+        allowed = None
+        if reactions:
+            _, allowed = await self.client.allowed_reactions(bot, int(seen.chat_id))
+        context = ChatContext(self_id=str(bot.id), available_reactions=allowed)
+        try:
+            return await self.moodbot.adecide(seen, context, explicit=True)
+        except CoreError as exc:
+            self.client.counters.decide_errors += 1
+            logger.warning("telegram: no decision for a request (%s)", type(exc).__name__)
+            return None
+
+    async def _store_failed(self, message: Message, command: str) -> None:
+        logger.warning("telegram: %s failed: the settings store is not available", command)
+        await self.client.reply(message, texts.STORE_FAILED)
+
+
+async def _run(job: Job) -> None:
+    await job()
+
+
+def _user_id(message: Message) -> int | None:
+    """The person who sent ``message``, unless they wrote as a chat (anonymously)."""
+    if message.sender_chat is not None or message.from_user is None:
+        return None
+    return message.from_user.id
+
+
+def _first_arg(context: Context) -> str | None:
+    args = context.args or []
+    return args[0].lower() if args else None
+
+
+def _skip_reason(decision: Decision) -> str:
+    steps = decision.why.steps
+    return steps[0].detail if steps else "the message was not analysed"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
