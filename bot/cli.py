@@ -203,9 +203,10 @@ def _run_module(args: argparse.Namespace, config: Config) -> int:
     module_name, extra = _RUNNERS[args.command]
     try:
         module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        needed = _EXTRA_MODULES.get(extra or "", ())
-        if extra is None or (exc.name or "").split(".")[0] not in needed:
+    except ImportError as exc:
+        # A missing platform library, or an adapter's own guard naming its pip extra.
+        missing = (exc.name or "").split(".")[0] in _EXTRA_MODULES.get(extra or "", ())
+        if extra is None or not (missing or "pip install" in str(exc)):
             raise
         print(
             f"moodmoji: error: `moodmoji {args.command}` needs the {extra} extra: "

@@ -205,9 +205,21 @@ class MoodBot:
         context: ChatContext | None = None,
         *,
         explicit: bool = False,
+        suggest: bool | None = None,
     ) -> Decision:
-        """Decides about one message, running the model in the calling thread."""
-        return self.decide_many([message], context, explicit=explicit)[0]
+        """Decides about one message, running the model in the calling thread.
+
+        Args:
+            message: The message.
+            context: What the adapter knows about the chat.
+            explicit: Someone asked (a command, an API call): no pacing, no mood count, and
+                reactions and suggestions even when the chat's mode leaves them out.
+            suggest: Whether to rank reply suggestions; ``None`` follows the chat's mode (or
+                ``explicit``). Adapters pass ``False`` for messages flowing past when they
+                never show suggestions unasked, which saves most of a decision's time.
+
+        """
+        return self.decide_many([message], context, explicit=explicit, suggest=suggest)[0]
 
     def decide_many(
         self,
@@ -215,8 +227,12 @@ class MoodBot:
         context: ChatContext | None = None,
         *,
         explicit: bool = False,
+        suggest: bool | None = None,
     ) -> list[Decision]:
-        """Decides about several messages with one model run for all that need one."""
+        """Decides about several messages with one model run for all that need one.
+
+        Arguments as for :meth:`decide`.
+        """
         gates = [self._gate(m, context) for m in messages]
         todo = [i for i, g in enumerate(gates) if g.skip is None]
         analyses = dict(zip(todo, self._analyze([messages[i].text for i in todo]), strict=True))
@@ -225,7 +241,9 @@ class MoodBot:
             if gate.skip is not None:
                 out.append(gate.skip)
             else:
-                out.append(self._conclude(message, analyses[i], gate.settings, context, explicit))
+                out.append(
+                    self._conclude(message, analyses[i], gate.settings, context, explicit, suggest)
+                )
         return out
 
     async def adecide(
@@ -234,8 +252,9 @@ class MoodBot:
         context: ChatContext | None = None,
         *,
         explicit: bool = False,
+        suggest: bool | None = None,
     ) -> Decision:
-        """Decides about one message without blocking the event loop.
+        """Decides about one message without blocking the event loop (arguments as :meth:`decide`).
 
         Concurrent calls are batched into shared model runs; store access runs in a thread.
 
@@ -250,7 +269,7 @@ class MoodBot:
             self._batcher = MicroBatcher(self._analyze, self._batch, max_queue=self._max_queue)
         analysis = await self._batcher.submit(message.text)
         return await asyncio.to_thread(
-            self._conclude, message, analysis, gate.settings, context, explicit
+            self._conclude, message, analysis, gate.settings, context, explicit, suggest
         )
 
     def add_batch_observer(self, observer: Callable[[int, float], None]) -> None:
@@ -331,6 +350,7 @@ class MoodBot:
         context: ChatContext | None = None,
         *,
         explicit: bool = False,
+        suggest: bool | None = None,
     ) -> Decision:
         """Turns an analysis of ``message`` into a decision, with the chat's settings.
 
@@ -338,7 +358,7 @@ class MoodBot:
         :meth:`decide` for the whole path.
         """
         settings = self.settings_for(message.platform, message.chat_id)
-        return self._conclude(message, analysis, settings, context, explicit)
+        return self._conclude(message, analysis, settings, context, explicit, suggest)
 
     def _conclude(
         self,
@@ -347,6 +367,7 @@ class MoodBot:
         settings: ChatSettings,
         context: ChatContext | None,
         explicit: bool,
+        suggest: bool | None = None,
     ) -> Decision:
         reading = read(message.text, analysis)
         moods, emotions, candidates = reading.moods, reading.emotions, reading.candidates
@@ -364,7 +385,9 @@ class MoodBot:
             steps.append(Step("mode", f"mode is {settings.mode}: no reactions"))
         suggestions: tuple[Suggestion, ...] = ()
         replies: tuple[Suggestion, ...] = ()
-        if explicit or settings.mode.suggests:
+        if suggest is None and not (explicit or settings.mode.suggests):
+            steps.append(Step("mode", f"mode is {settings.mode}: no suggestions"))
+        elif suggest is not False:
             suggestions, replies, suggestion_steps = self.suggester.suggest(
                 moods,
                 analysis.embedding,
@@ -373,8 +396,6 @@ class MoodBot:
                 limit=settings.max_suggestions,
             )
             steps.extend(suggestion_steps)
-        else:
-            steps.append(Step("mode", f"mode is {settings.mode}: no suggestions"))
         if self.store is not None and moods and not explicit:
             self.store.record_mood(str(message.platform), message.chat_id, moods[0].label)
         why = Explanation(

@@ -184,7 +184,7 @@ class MoodCog(commands.Cog, name="moodmoji"):
         """One queued message: decide, remember the decision, react."""
         incoming = self._incoming(message)
         try:
-            decision = await self.moodbot.adecide(incoming, self._context())
+            decision = await self.moodbot.adecide(incoming, self._context(), suggest=False)
         except CoreError as exc:
             logger.warning(
                 "discord: no decision for message %s (%s)", message.id, type(exc).__name__

@@ -94,7 +94,7 @@ class Reactor:
                 return
         context = ChatContext(self_id=str(bot.id), available_reactions=allowed)
         try:
-            decision = await self.moodbot.adecide(seen, context)
+            decision = await self.moodbot.adecide(seen, context, suggest=False)
         except CoreError as exc:
             self.client.counters.decide_errors += 1
             logger.warning("telegram: no decision for a message (%s)", type(exc).__name__)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat_settings import ChatSettings
+from bot.chat_settings import ChatSettings, Mode
 from bot.decision import Decision
 from bot.messages import ChatContext, IncomingMessage, Platform
 from bot.pacing import Pacer
@@ -354,3 +354,18 @@ async def test_from_config_keeps_settings_across_restarts(tmp_path: Path) -> Non
         assert opted.skipped == "opt-out"
     finally:
         await again.aclose()
+
+
+def test_suggest_false_skips_ranking_replies_and_true_forces_it(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    message = IncomingMessage(Platform.TELEGRAM, "c", "1", "u", "Happy birthday to my best friend!")
+    usual = bot.decide(message, explicit=True)
+    assert usual.suggestions
+    quiet = bot.decide(message, explicit=True, suggest=False)
+    assert quiet.suggestions == ()
+    assert quiet.why.replies == ()
+    assert quiet.reactions == usual.reactions
+    assert "suggestion-gate" not in quiet.why.rules()
+    off = make_bot(defaults=ChatSettings(mode=Mode.REACT))
+    forced = off.decide(message, explicit=False, suggest=True)
+    assert forced.suggestions == usual.suggestions
