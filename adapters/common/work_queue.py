@@ -107,10 +107,16 @@ class WorkQueue(Generic[T]):
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Starts the workers (call from inside the running event loop; idempotent)."""
+        """Starts the workers (call from inside the running event loop; idempotent).
+
+        Raises:
+            RuntimeError: The queue was closed; a closed queue is never restarted.
+
+        """
+        if self._closing:
+            raise RuntimeError(f"{self._name} queue is closed")
         if self._tasks:
             return
-        self._closing = False
         self._tasks = [
             asyncio.create_task(self._work(), name=f"{self._name}-worker-{i}")
             for i in range(self._workers)

@@ -120,6 +120,8 @@ async def test_close_cancels_workers_and_refuses_new_items() -> None:
     assert not queue.running
     assert queue.stats.length == 0
     assert not queue.offer(4)
+    with pytest.raises(RuntimeError, match="closed"):
+        queue.start()
     workers = [t for t in asyncio.all_tasks() if t.get_name().startswith("work-worker")]
     assert workers == []
 
