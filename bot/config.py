@@ -172,6 +172,7 @@ class InferenceSection(ConfigSection):
         inter_op_threads: Threads across independent operators; 0 lets ONNX Runtime decide.
         providers: Execution providers in order of preference; unavailable ones are skipped.
         graph_optimization: ONNX Runtime graph optimisation level.
+        blas_threads: Threads of numpy's BLAS pool (process-wide); 0 leaves it alone.
         max_batch_size: Most texts in one model run (1..1024).
         max_wait_ms: Longest wait, in milliseconds, of a batch's first text for company (0..1000).
         max_queue: Most messages waiting for the model; beyond that the adapters drop new ones
@@ -187,6 +188,7 @@ class InferenceSection(ConfigSection):
         _DEFAULT_SESSION.providers
     )
     graph_optimization: GraphOptimization = _DEFAULT_SESSION.graph_optimization
+    blas_threads: _Int = Field(default=_DEFAULT_SESSION.blas_threads, ge=0, le=256)
     max_batch_size: _Int = Field(default=_DEFAULT_BATCH.max_batch_size, ge=1, le=1024)
     max_wait_ms: _Float = Field(
         default=_DEFAULT_BATCH.max_wait_ms, ge=0, le=1000, allow_inf_nan=False
@@ -412,6 +414,7 @@ class Config(ConfigSection):
                 inter_op_threads=inf.inter_op_threads,
                 providers=tuple(inf.providers),
                 graph_optimization=inf.graph_optimization,
+                blas_threads=inf.blas_threads,
             ),
             hygiene=HygieneSettings(
                 max_chars=inf.max_chars,

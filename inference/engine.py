@@ -17,6 +17,7 @@ from inference.manifest import HeadKind, HeadSpec, Manifest
 from inference.results import HeadResult, Prediction
 from inference.settings import EngineSettings, HygieneSettings
 from inference.text_encoder import EncodedBatch
+from inference.threads import limit_blas_threads
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ class Engine:
 
         """
         settings = settings or EngineSettings()
+        limit_blas_threads(settings.session.blas_threads)
         return cls(ModelBundle.load(path, settings.session), settings.hygiene)
 
     @property
