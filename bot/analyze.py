@@ -1,13 +1,20 @@
-"""``moodmoji analyze``: texts or JSON lines in, one JSON object per input out, in order."""
+"""``moodmoji analyze``: texts or JSON lines in, one JSON object per input out, in order.
+
+A chat log (``--jsonl``) is read line by line with a progress bar on stderr; a line that cannot
+be read is answered in place with ``{"line": N, "error": ...}`` and the rest still runs.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any, TextIO
+
+from tqdm import tqdm
 
 from bot.core import MoodBot
 from bot.decision import Decision
@@ -32,6 +39,8 @@ class InputItem:
     line: int
     text: str | None = None
     error: str | None = None
+    author: str | None = None
+    time: str | float | None = None
 
 
 def items_from_texts(texts: Iterable[str]) -> Iterator[InputItem]:
@@ -40,26 +49,75 @@ def items_from_texts(texts: Iterable[str]) -> Iterator[InputItem]:
         yield InputItem(line=position, text=text)
 
 
-def items_from_jsonl(stream: TextIO) -> Iterator[InputItem]:
-    """Reads JSON lines, each an object with a string ``text`` (other fields are ignored).
+class JsonLines:
+    """The input items of a chat log in JSON lines: ``{"text", "author"?, "time"?}`` per line.
 
     Blank lines are skipped. A line that is not such an object becomes an item carrying an
     error, so that the output keeps one answer per input line and nothing is silently lost.
+    ``author`` (a string or number) and ``time`` (a string or number, kept as given) are
+    optional; a value of another type is ignored; other fields are ignored.
+
+    Args:
+        stream: The log. When it can seek (a file), its non-blank lines are counted first, for
+            the progress bar's total.
+
+    Attributes:
+        total: How many items the stream holds, when it could be counted.
+
     """
-    for number, raw in enumerate(stream, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield InputItem(line=number, error=f"not valid JSON ({exc.msg})")
-            continue
-        if not isinstance(obj, dict):
-            yield InputItem(line=number, error="expected a JSON object with a 'text' field")
-        elif not isinstance(obj.get("text"), str):
-            yield InputItem(line=number, error="field 'text' is missing or not a string")
-        else:
-            yield InputItem(line=number, text=obj["text"])
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.total = _count_items(stream)
+
+    def __iter__(self) -> Iterator[InputItem]:
+        for number, raw in enumerate(self.stream, start=1):
+            if raw.strip():
+                yield parse_line(number, raw)
+
+
+def items_from_jsonl(stream: TextIO) -> JsonLines:
+    """The input items of a JSON-lines stream (see :class:`JsonLines`)."""
+    return JsonLines(stream)
+
+
+def parse_line(number: int, raw: str) -> InputItem:
+    """One line of a chat log as an input item (an item with ``error`` when unreadable)."""
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        return InputItem(line=number, error=f"not valid JSON ({exc.msg})")
+    if not isinstance(obj, dict):
+        return InputItem(line=number, error="expected a JSON object with a 'text' field")
+    text = obj.get("text")
+    if not isinstance(text, str):
+        return InputItem(line=number, error="field 'text' is missing or not a string")
+    author = obj.get("author")
+    when = obj.get("time")
+    return InputItem(
+        line=number,
+        text=text,
+        author=str(author) if _is_scalar(author) else None,
+        time=when if _is_scalar(when) else None,
+    )
+
+
+def _is_scalar(value: object) -> bool:
+    """A string or a number (not a boolean)."""
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
+
+
+def _count_items(stream: TextIO) -> int | None:
+    """Non-blank lines left in a seekable stream (it is rewound), else ``None``."""
+    try:
+        if not stream.seekable():
+            return None
+        start = stream.tell()
+        count = sum(1 for raw in stream if raw.strip())
+        stream.seek(start)
+    except (OSError, ValueError):
+        return None
+    return count
 
 
 def analysis_json(text: str, decision: Decision, analysis: Analysis, top_k: int) -> dict[str, Any]:
@@ -89,32 +147,55 @@ def run_analyze(
     platform: Platform,
     batch_size: int,
     top_k: int,
+    progress: bool | None = None,
 ) -> int:
     """Analyses every item in batches and writes one JSON line per item, in input order.
 
     Each text is decided on as an explicit request on ``platform`` (its reaction constraints
-    apply; cooldowns and budgets, which pace a live chat, do not).
+    apply; cooldowns and budgets, which pace a live chat, do not). An item of a chat log keeps
+    its ``author`` and ``time`` in the output.
+
+    Args:
+        bot: The bot (its analyzer runs in this thread).
+        items: The inputs.
+        out: Where the JSON lines go.
+        platform: Whose reaction rules apply.
+        batch_size: Texts per model run.
+        top_k: Labels per head in the output.
+        progress: Show a progress bar on stderr; by default only for a chat log
+            (:class:`JsonLines`), not for a few texts given as arguments.
 
     Returns:
         The number of items that could not be analysed (reported as error objects).
 
     """
+    show = isinstance(items, JsonLines) if progress is None else progress
+    total = items.total if isinstance(items, JsonLines) else None
     failures = 0
     iterator = iter(items)
-    while chunk := list(islice(iterator, batch_size)):
-        good = [item for item in chunk if item.text is not None]
-        analyses = iter(bot.analyzer.analyze([item.text for item in good if item.text is not None]))
-        for item in chunk:
-            if item.text is None:
-                failures += 1
-                record: dict[str, Any] = {"line": item.line, "error": item.error}
-            else:
-                message = IncomingMessage(platform, "cli", str(item.line), "cli", item.text)
-                analysis = next(analyses)
-                decision = bot.conclude(message, analysis, explicit=True)
-                record = analysis_json(item.text, decision, analysis, top_k)
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
-        out.flush()
+    with tqdm(
+        total=total, desc="analyze", unit="msg", file=sys.stderr, disable=not show, leave=True
+    ) as bar:
+        while chunk := list(islice(iterator, batch_size)):
+            texts = [item.text for item in chunk if item.text is not None]
+            analyses = iter(bot.analyzer.analyze(texts))
+            for item in chunk:
+                if item.text is None:
+                    failures += 1
+                    record: dict[str, Any] = {"line": item.line, "error": item.error}
+                else:
+                    author = item.author or "cli"
+                    message = IncomingMessage(platform, "cli", str(item.line), author, item.text)
+                    analysis = next(analyses)
+                    decision = bot.conclude(message, analysis, explicit=True)
+                    record = analysis_json(item.text, decision, analysis, top_k)
+                    if item.author is not None:
+                        record["author"] = item.author
+                    if item.time is not None:
+                        record["time"] = item.time
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.flush()
+            bar.update(len(chunk))
     if failures:
         logger.warning("%d input line(s) could not be analysed", failures)
     return failures

@@ -1,0 +1,678 @@
+"""``moodmoji report LOG OUT.html``: a self-contained mood report of a chat log.
+
+The log is JSON lines, one ``{"text", "author"?, "time"?}`` per message (``time``: ISO 8601, or
+seconds since the epoch). Every message is decided on in batches, as ``moodmoji analyze`` does,
+and the report keeps aggregates only: the mix of moods over time, how positive the conversation
+was, the reactions moodmoji would set most, and each author's mood mix. **No message text is
+written to the report**, and nothing is stored.
+
+The report is one HTML file with its CSS and SVG charts inline: no script, no external URL (a
+Content-Security-Policy in the file forbids loading anything), so it opens offline and can be
+mailed around.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import html
+import logging
+import math
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from tqdm import tqdm
+
+from bot.analyze import InputItem, items_from_jsonl
+from bot.config import Config
+from bot.core import MoodBot
+from bot.decision import Decision
+from bot.messages import IncomingMessage, Platform
+
+__all__ = [
+    "MOODS",
+    "Bucket",
+    "MessageMood",
+    "ReportData",
+    "collect",
+    "parse_time",
+    "render_html",
+    "run",
+    "valence",
+]
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+#: Coarse moods from the most positive to the most negative, with their colours.
+MOODS: dict[str, str] = {
+    "joy": "#f2b01e",
+    "love": "#e2467f",
+    "surprise": "#8b68d6",
+    "neutral": "#9aa3ad",
+    "fear": "#5b5fc7",
+    "sadness": "#3f7fc4",
+    "anger": "#d9473b",
+    "disgust": "#4e9a4b",
+}
+_VALENCE = {
+    "joy": 1.0,
+    "love": 1.0,
+    "surprise": 0.25,
+    "neutral": 0.0,
+    "fear": -0.8,
+    "sadness": -1.0,
+    "anger": -0.9,
+    "disgust": -0.9,
+}
+_OTHER_MOOD_COLOR = "#c5cad3"
+_MAX_BUCKETS = 40
+_MAX_AUTHORS = 12
+_TOP_REACTIONS = 12
+_BUCKET_SECONDS = (
+    60,
+    5 * 60,
+    15 * 60,
+    30 * 60,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86400,
+    7 * 86400,
+    30 * 86400,
+    365 * 86400,
+)
+_UNKNOWN_AUTHOR = "(no author)"
+
+
+def valence(moods: Iterable[tuple[str, float]]) -> float:
+    """How positive a message is, from its mood shares: -1 (negative) to +1 (positive)."""
+    total = weight = 0.0
+    for label, score in moods:
+        total += _VALENCE.get(label, 0.0) * score
+        weight += score
+    return max(-1.0, min(1.0, total / weight)) if weight > 0 else 0.0
+
+
+def parse_time(value: str | float | None) -> datetime.datetime | None:
+    """A log line's ``time`` as an aware datetime (UTC when no offset is given), or ``None``.
+
+    Strings are ISO 8601 (``2024-05-01T18:30:00+02:00``, ``2024-05-01 18:30``); numbers are
+    seconds since the epoch (milliseconds when larger than 10^11).
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+    if not math.isfinite(value):
+        return None
+    seconds = value / 1000 if abs(value) > 1e11 else value
+    try:
+        return datetime.datetime.fromtimestamp(seconds, datetime.UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class MessageMood:
+    """What the report keeps of one message: never its text.
+
+    Attributes:
+        line: Its line in the log.
+        author: Who wrote it, if the log says.
+        time: When, if the log says (and it could be read).
+        mood: The leading coarse mood (``None`` if the model gave none).
+        valence: How positive it is (-1..1).
+        reactions: The reactions moodmoji would set (generic rules).
+
+    """
+
+    line: int
+    author: str | None
+    time: datetime.datetime | None
+    mood: str | None
+    valence: float
+    reactions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """A stretch of the conversation: a span of time, or a run of consecutive messages.
+
+    Attributes:
+        label: How the axis names it.
+        moods: Leading moods of its messages, counted.
+        valence: Mean valence of its messages.
+        count: Its messages.
+
+    """
+
+    label: str
+    moods: dict[str, int]
+    valence: float
+    count: int
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything the report shows: aggregates of the log, never text.
+
+    Attributes:
+        source: The log's file name.
+        messages: One entry per analysed message, in log order.
+        unreadable: Line numbers of lines that could not be read.
+        generated: When the report was made.
+
+    """
+
+    source: str
+    messages: tuple[MessageMood, ...]
+    unreadable: tuple[int, ...]
+    generated: datetime.datetime
+
+    @property
+    def timed(self) -> bool:
+        """Whether every message has a time (the charts then have a time axis)."""
+        return bool(self.messages) and all(m.time is not None for m in self.messages)
+
+    def buckets(self) -> tuple[list[Bucket], str]:
+        """The conversation cut into at most 40 stretches, and the axis's name."""
+        if not self.messages:
+            return [], ""
+        if self.timed:
+            return self._time_buckets()
+        size = max(1, math.ceil(len(self.messages) / _MAX_BUCKETS))
+        groups = [self.messages[i : i + size] for i in range(0, len(self.messages), size)]
+        out = []
+        start = 1
+        for group in groups:
+            end = start + len(group) - 1
+            out.append(_bucket(f"{start}" if size == 1 else f"{start}–{end}", group))
+            start = end + 1
+        return out, "messages, in log order"
+
+    def _time_buckets(self) -> tuple[list[Bucket], str]:
+        times = [m.time for m in self.messages if m.time is not None]
+        first, last = min(times), max(times)
+        span = (last - first).total_seconds()
+        width = next((w for w in _BUCKET_SECONDS if span / w < _MAX_BUCKETS), _BUCKET_SECONDS[-1])
+        origin = math.floor(first.timestamp() / width) * width
+        groups: dict[int, list[MessageMood]] = {}
+        for message in self.messages:
+            assert message.time is not None
+            groups.setdefault(int((message.time.timestamp() - origin) // width), []).append(message)
+        fmt = "%Y-%m-%d" if width >= 86400 else "%H:%M" if span < 86400 else "%m-%d %H:%M"
+        out = []
+        for index in sorted(groups):
+            start = datetime.datetime.fromtimestamp(origin + index * width, datetime.UTC)
+            out.append(_bucket(start.strftime(fmt), groups[index]))
+        return out, f"time (UTC), {_duration(width)} per step"
+
+    def mood_totals(self) -> Counter[str]:
+        """Messages per leading mood."""
+        return Counter(m.mood for m in self.messages if m.mood)
+
+    def reaction_totals(self) -> Counter[str]:
+        """Messages each emoji would be set on."""
+        counts: Counter[str] = Counter()
+        for message in self.messages:
+            counts.update(set(message.reactions))
+        return counts
+
+    def authors(self) -> list[tuple[str, Counter[str], int]]:
+        """Each author's leading moods and message count, most active first.
+
+        Twelve authors at most; the rest are summed as "N others".
+        """
+        per: dict[str, Counter[str]] = {}
+        for message in self.messages:
+            per.setdefault(message.author or _UNKNOWN_AUTHOR, Counter())[message.mood or ""] += 1
+        ranked = sorted(per.items(), key=lambda kv: (-sum(kv[1].values()), kv[0]))
+        out = [(name, moods, sum(moods.values())) for name, moods in ranked[:_MAX_AUTHORS]]
+        rest: Counter[str] = Counter()
+        for _, moods in ranked[_MAX_AUTHORS:]:
+            rest.update(moods)
+        if rest:
+            others = f"{len(ranked) - _MAX_AUTHORS} others"
+            out.append((others, rest, sum(rest.values())))
+        return out
+
+
+def _bucket(label: str, messages: Sequence[MessageMood]) -> Bucket:
+    moods = Counter(m.mood or "neutral" for m in messages)
+    mean = sum(m.valence for m in messages) / len(messages)
+    return Bucket(label, dict(moods), mean, len(messages))
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count > 1 else ''}"
+    return f"{seconds} s"
+
+
+# --------------------------------------------------------------------------------------------
+# Collecting
+# --------------------------------------------------------------------------------------------
+
+
+def collect(
+    bot: MoodBot,
+    items: Iterable[InputItem],
+    *,
+    source: str,
+    batch_size: int,
+    progress: bool = True,
+    total: int | None = None,
+) -> ReportData:
+    """Decides about every message of a log, in batches, and keeps the aggregates only.
+
+    Args:
+        bot: The bot; its model runs in this thread.
+        items: The log's lines.
+        source: The log's name, for the title.
+        batch_size: Messages per model run.
+        progress: Show a progress bar on stderr.
+        total: Lines in the log, for the progress bar.
+
+    """
+    messages: list[MessageMood] = []
+    unreadable: list[int] = []
+    iterator = iter(items)
+    with tqdm(total=total, desc="report", unit="msg", file=sys.stderr, disable=not progress) as bar:
+        while chunk := list(islice(iterator, max(1, batch_size))):
+            readable = [item for item in chunk if item.text is not None]
+            unreadable.extend(item.line for item in chunk if item.text is None)
+            incoming = [
+                IncomingMessage(
+                    Platform.GENERIC,
+                    "report",
+                    str(item.line),
+                    item.author or "unknown",
+                    item.text or "",
+                )
+                for item in readable
+            ]
+            decisions = bot.decide_many(incoming, explicit=True) if incoming else []
+            for item, decision in zip(readable, decisions, strict=True):
+                messages.append(_keep(item, decision))
+            bar.update(len(chunk))
+    return ReportData(
+        source=source,
+        messages=tuple(messages),
+        unreadable=tuple(unreadable),
+        generated=datetime.datetime.now(datetime.UTC),
+    )
+
+
+def _keep(item: InputItem, decision: Decision) -> MessageMood:
+    """The aggregate-ready part of a decision; the text is dropped here."""
+    return MessageMood(
+        line=item.line,
+        author=item.author,
+        time=parse_time(item.time),
+        mood=decision.mood,
+        valence=valence((m.label, m.score) for m in decision.moods),
+        reactions=tuple(r.emoji for r in decision.reactions),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+# --------------------------------------------------------------------------------------------
+
+_CSS = """
+:root { --ink:#1d2330; --muted:#6b7382; --line:#e3e6ec; --bg:#f4f5f8; }
+* { box-sizing: border-box; }
+body { margin:0; background:var(--bg); color:var(--ink);
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif,
+  "Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji"; }
+main { max-width: 1040px; margin: 0 auto; padding: 28px 24px 40px; }
+h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
+h2 { font-size: 16px; margin: 0 0 12px; }
+.sub { color: var(--muted); margin: 0 0 22px; }
+.stats { display:grid; grid-template-columns: repeat(4, 1fr); gap: 14px; margin-bottom: 18px; }
+.stat, .card { background:#fff; border-radius: 14px; padding: 16px 18px;
+  box-shadow: 0 1px 2px rgba(20,30,50,.06), 0 4px 16px rgba(20,30,50,.06); }
+.stat b { display:block; font-size: 24px; margin-top: 2px; }
+.stat span { color: var(--muted); font-size: 13px; }
+.card { margin-bottom: 18px; }
+.grid2 { display:grid; grid-template-columns: 1fr 1fr; gap: 18px; }
+.grid2 .card { margin-bottom: 0; }
+svg { width: 100%; height: auto; display:block; }
+svg text { font-size: 11px; fill: var(--muted); }
+.legend { display:flex; flex-wrap: wrap; gap: 12px; font-size: 12px; color: var(--muted);
+  margin-top: 8px; }
+.legend i { display:inline-block; width: 10px; height: 10px; border-radius: 3px;
+  margin-right: 5px; vertical-align: -1px; }
+.bars { display:flex; flex-direction: column; gap: 7px; }
+.bar-row { display:grid; grid-template-columns: 150px 1fr 48px; gap: 10px; align-items:center;
+  font-size: 13px; }
+.bar-row .name { overflow:hidden; text-overflow: ellipsis; white-space: nowrap; }
+.bar-row.reaction { grid-template-columns: 36px 1fr 48px; }
+.bar-row .emoji { font-size: 20px; }
+.bar-row .n { text-align:right; color: var(--muted); }
+.track { display:flex; height: 18px; border-radius: 6px; overflow:hidden; background:#f0f2f6; }
+.track span { display:block; height:100%; }
+.note { color: var(--muted); font-size: 13px; }
+footer { color: var(--muted); font-size: 12px; margin-top: 24px; }
+"""
+
+
+def render_html(data: ReportData) -> str:
+    """The report as one HTML document (inline CSS and SVG, no script, no external URL)."""
+    buckets, axis = data.buckets()
+    totals = data.mood_totals()
+    leading = totals.most_common(1)[0][0] if totals else "none"
+    reacted = sum(1 for m in data.messages if m.reactions)
+    rate = reacted / len(data.messages) if data.messages else 0.0
+    authors = {m.author or _UNKNOWN_AUTHOR for m in data.messages}
+    title = f"Mood report: {data.source}"
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+        "style-src 'unsafe-inline'; img-src data:\">",
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>",
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="sub">{len(data.messages)} messages analysed by moodmoji on '
+        f"{data.generated.strftime('%Y-%m-%d %H:%M')} UTC · {_e(_span(data))}</p>",
+        '<section class="stats">',
+        _stat("messages", str(len(data.messages))),
+        _stat("authors", str(len(authors))),
+        _stat("leading mood", leading),
+        _stat("would react to", f"{rate:.0%}"),
+        "</section>",
+        '<section class="card" id="mood-over-time"><h2>Mood over time</h2>',
+        _area_chart(buckets, axis),
+        _legend(),
+        "</section>",
+        '<section class="card" id="positivity"><h2>How positive, over time</h2>',
+        _valence_chart(buckets, axis),
+        '<p class="note">Each point is the mean of its messages\' mood, from −1 (sad, angry, '
+        "afraid) to +1 (joyful, loving); its size grows with the number of messages.</p>",
+        "</section>",
+        '<div class="grid2">',
+        '<section class="card" id="top-reactions"><h2>Top reactions</h2>',
+        _reaction_bars(data.reaction_totals(), len(data.messages)),
+        "</section>",
+        '<section class="card" id="authors"><h2>Mood mix per author</h2>',
+        _author_bars(data.authors()),
+        "</section></div>",
+    ]
+    if data.unreadable:
+        shown = ", ".join(str(n) for n in data.unreadable[:20])
+        more = f" and {len(data.unreadable) - 20} more" if len(data.unreadable) > 20 else ""
+        parts.append(
+            f'<p class="note" id="unreadable">{len(data.unreadable)} line(s) of the log could '
+            f"not be read and were left out: {shown}{more}.</p>"
+        )
+    parts.append(
+        "<footer>Aggregates only: this report holds no message text. Made offline by "
+        "moodmoji (reactions under its generic rules).</footer></main></body></html>"
+    )
+    return "\n".join(parts) + "\n"
+
+
+def _e(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _stat(label: str, value: str) -> str:
+    return f'<div class="stat"><span>{_e(label)}</span><b>{_e(value)}</b></div>'
+
+
+def _span(data: ReportData) -> str:
+    if not data.timed:
+        return "in log order (not every line has a readable time)"
+    times = [m.time for m in data.messages if m.time is not None]
+    first, last = min(times), max(times)
+    return f"from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M} UTC"
+
+
+def _legend() -> str:
+    items = "".join(
+        f'<span><i style="background:{color}"></i>{mood}</span>' for mood, color in MOODS.items()
+    )
+    return f'<div class="legend">{items}</div>'
+
+
+_W, _H = 960, 260
+_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 14, 12, 40
+
+
+def _x_positions(count: int) -> list[float]:
+    width = _W - _LEFT - _RIGHT
+    if count == 1:
+        return [_LEFT + width / 2]
+    return [_LEFT + i * width / (count - 1) for i in range(count)]
+
+
+def _x_labels(buckets: Sequence[Bucket], xs: Sequence[float], axis: str) -> list[str]:
+    out = []
+    step = max(1, math.ceil(len(buckets) / 8))
+    for i in range(0, len(buckets), step):
+        anchor = (
+            "middle"
+            if len(buckets) == 1
+            else "start"
+            if i == 0
+            else "end"
+            if i == len(buckets) - 1
+            else "middle"
+        )
+        out.append(
+            f'<text class="x-tick" x="{xs[i]:.1f}" y="{_H - _BOTTOM + 16}" '
+            f'text-anchor="{anchor}">{_e(buckets[i].label)}</text>'
+        )
+    out.append(
+        f'<text class="axis-name" x="{_W - _RIGHT}" y="{_H - 6}" text-anchor="end">'
+        f"{_e(axis)}</text>"
+    )
+    return out
+
+
+def _area_chart(buckets: Sequence[Bucket], axis: str) -> str:
+    """Stacked areas: each mood's share of the messages of each stretch."""
+    if not buckets:
+        return '<p class="note">No messages.</p>'
+    plot_h = _H - _TOP - _BOTTOM
+    labels = _x_labels(buckets, _x_positions(len(buckets)), axis)
+    xs = _x_positions(len(buckets))
+    if len(buckets) == 1:  # one stretch: a full-width band
+        xs = [_LEFT, _W - _RIGHT]
+        buckets = [buckets[0], buckets[0]]
+    out = [
+        f'<svg class="mood-area" viewBox="0 0 {_W} {_H}" role="img" '
+        'aria-label="Share of each mood over time">'
+    ]
+    for share in (0.0, 0.25, 0.5, 0.75, 1.0):
+        y = _TOP + (1 - share) * plot_h
+        out.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eceef2"/>'
+            f'<text x="{_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{share:.0%}</text>'
+        )
+    below = [0.0] * len(buckets)
+    for mood, color in MOODS.items():
+        shares = [b.moods.get(mood, 0) / b.count for b in buckets]
+        if not any(shares):
+            continue
+        above = [lo + s for lo, s in zip(below, shares, strict=True)]
+        top = [(x, _TOP + (1 - v) * plot_h) for x, v in zip(xs, above, strict=True)]
+        bottom = [(x, _TOP + (1 - v) * plot_h) for x, v in zip(xs, below, strict=True)]
+        points = top + bottom[::-1]
+        d = "M" + " L".join(f"{x:.1f},{y:.1f}" for x, y in points) + " Z"
+        out.append(
+            f'<path class="area" data-mood="{mood}" d="{d}" fill="{color}" fill-opacity="0.88">'
+            f"<title>{mood}</title></path>"
+        )
+        below = above
+    out.extend(labels)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _valence_chart(buckets: Sequence[Bucket], axis: str) -> str:
+    """A line through each stretch's mean valence, with a point per stretch."""
+    if not buckets:
+        return '<p class="note">No messages.</p>'
+    plot_h = _H - _TOP - _BOTTOM
+    xs = _x_positions(len(buckets))
+
+    def y_of(v: float) -> float:  # 10 px inside the plot, so that no point is clipped
+        return _TOP + 10 + (1 - v) / 2 * (plot_h - 20)
+
+    out = [
+        f'<svg class="valence-chart" viewBox="0 0 {_W} {_H}" role="img" '
+        'aria-label="Mean mood valence over time">',
+        f'<rect x="{_LEFT}" y="{_TOP}" width="{_W - _LEFT - _RIGHT}" height="{plot_h / 2:.1f}" '
+        'fill="#f0f9f1"/>',
+        f'<rect x="{_LEFT}" y="{_TOP + plot_h / 2:.1f}" width="{_W - _LEFT - _RIGHT}" '
+        f'height="{plot_h / 2:.1f}" fill="#fbf0f0"/>',
+    ]
+    for v, label in ((1.0, "+1"), (0.0, "0"), (-1.0, "−1")):
+        out.append(
+            f'<line x1="{_LEFT}" x2="{_W - _RIGHT}" y1="{y_of(v):.1f}" y2="{y_of(v):.1f}" '
+            f'stroke="{"#b9bec8" if v == 0 else "#e7e9ee"}"/>'
+            f'<text x="{_LEFT - 6}" y="{y_of(v) + 4:.1f}" text-anchor="end">{label}</text>'
+        )
+    line = " L".join(f"{x:.1f},{y_of(b.valence):.1f}" for x, b in zip(xs, buckets, strict=True))
+    out.append(
+        f'<path class="valence-line" d="M{line}" fill="none" stroke="#2b3140" '
+        'stroke-width="2.5" stroke-linejoin="round"/>'
+    )
+    biggest = max(b.count for b in buckets)
+    for x, bucket in zip(xs, buckets, strict=True):
+        mood = max(bucket.moods.items(), key=lambda kv: kv[1])[0]
+        radius = 3.5 + 4.5 * math.sqrt(bucket.count / biggest)
+        out.append(
+            f'<circle class="point" cx="{x:.1f}" cy="{y_of(bucket.valence):.1f}" '
+            f'r="{radius:.1f}" fill="{MOODS.get(mood, _OTHER_MOOD_COLOR)}" stroke="#fff" '
+            f'stroke-width="1.5"><title>{_e(bucket.label)}: {bucket.count} messages, '
+            f"mostly {mood}, valence {bucket.valence:+.2f}</title></circle>"
+        )
+    out.extend(_x_labels(buckets, xs, axis))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _reaction_bars(counts: Counter[str], messages: int) -> str:
+    if not counts:
+        return '<p class="note">moodmoji would set no reaction on these messages.</p>'
+    top = counts.most_common(_TOP_REACTIONS)
+    biggest = top[0][1]
+    rows = []
+    for emoji, count in top:
+        width = 100 * count / biggest
+        rows.append(
+            f'<div class="bar-row reaction"><span class="emoji">{_e(emoji)}</span>'
+            f'<div class="track"><span style="width:{width:.1f}%;background:#4f6df5"></span>'
+            f'</div><span class="n">{count}</span></div>'
+        )
+    note = f'<p class="note">Messages each emoji would be set on, of {messages}.</p>'
+    return f'<div class="bars">{"".join(rows)}</div>{note}'
+
+
+def _author_bars(authors: Sequence[tuple[str, Counter[str], int]]) -> str:
+    rows = []
+    for name, moods, count in authors:
+        parts = []
+        for mood, color in (*MOODS.items(), ("", _OTHER_MOOD_COLOR)):
+            n = moods.get(mood, 0)
+            if n:
+                parts.append(
+                    f'<span style="width:{100 * n / count:.2f}%;background:{color}" '
+                    f'title="{mood or "no mood"}: {n}"></span>'
+                )
+        rows.append(
+            f'<div class="bar-row author"><span class="name">{_e(name)}</span>'
+            f'<div class="track">{"".join(parts)}</div><span class="n">{count}</span></div>'
+        )
+    return f'<div class="bars">{"".join(rows)}</div>{_legend()}'
+
+
+# --------------------------------------------------------------------------------------------
+# The command
+# --------------------------------------------------------------------------------------------
+
+
+def write_report(data: ReportData, out: Path) -> None:
+    """Writes the report atomically (a temporary file renamed over ``out``).
+
+    Raises:
+        OSError: The file could not be written.
+
+    """
+    text = render_html(data)
+    directory = out.parent if str(out.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """``moodmoji report LOG OUT.html``; returns the exit status.
+
+    Args:
+        args: ``log``, ``out`` and ``model``.
+        config: The loaded configuration (``model``, ``inference``, ``bot``).
+
+    """
+    log: Path = args.log
+    out: Path = args.out
+    if not out.parent.is_dir():
+        print(f"moodmoji: error: {out.parent}: no such directory", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        stream = log.open(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        print(f"moodmoji: error: {log}: {exc.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    bot = MoodBot.from_config(config, model=args.model, keep_state=False)
+    with stream:
+        items = items_from_jsonl(stream)
+        data = collect(
+            bot,
+            items,
+            source=log.name,
+            batch_size=config.inference.max_batch_size,
+            total=items.total,
+        )
+    if data.unreadable:
+        shown = ", ".join(str(n) for n in data.unreadable[:10])
+        more = ", ..." if len(data.unreadable) > 10 else ""
+        print(
+            f"moodmoji: {log}: {len(data.unreadable)} line(s) could not be read "
+            f"(line {shown}{more}); left out",
+            file=sys.stderr,
+        )
+    if not data.messages:
+        print(f"moodmoji: error: {log}: no readable message to report on", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        write_report(data, out)
+    except OSError as exc:
+        print(f"moodmoji: error: {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"moodmoji: wrote {out} ({len(data.messages)} messages)", file=sys.stderr)
+    return EXIT_OK
