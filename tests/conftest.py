@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,18 @@ def make_bot(default_analyzer: Analyzer, default_suggester: Suggester) -> BotFac
         )
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging() -> Iterator[None]:
+    """Undoes what an in-process ``moodmoji`` run does to the root logger.
+
+    ``configure_logging`` replaces the root handlers with one writing to the ``sys.stderr`` of
+    the moment (a test's captured stream, closed after the test); left in place, later tests
+    would log into a closed file.
+    """
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
