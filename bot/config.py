@@ -311,7 +311,7 @@ class AdapterSection(ConfigSection):
     """
 
     token_env: _EnvName = "MOODMOJI_TOKEN"
-    queue_size: _Int = Field(default=256, ge=1, le=100_000)
+    queue_size: _Int = Field(default=1024, ge=1, le=100_000)
     workers: _Int = Field(default=8, ge=1, le=256)
     stale_after_s: _Float = Field(default=60, gt=0, allow_inf_nan=False)
     refusal_ttl_s: _Float = Field(default=3600, ge=0, allow_inf_nan=False)

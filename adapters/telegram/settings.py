@@ -35,7 +35,7 @@ class TelegramSettings:
 
     """
 
-    queue_size: int = 256
+    queue_size: int = 1024
     workers: int = 8
     stale_after_s: float = 60.0
     refusal_ttl_s: float = 3600.0

@@ -7,7 +7,7 @@ with the real default model and a real SQLite store, at the config's default set
 Usage (from the repository root)::
 
     python -m tests.adapters.telegram.burst [--updates 1000] [--stale 100] [--chats 20]
-        [--queue-size 256] [--workers 8]
+        [--queue-size 1024] [--workers 8]
 
 Prints one line of figures and one JSON line.
 """
@@ -187,7 +187,7 @@ def main() -> None:
     parser.add_argument("--updates", type=int, default=1000)
     parser.add_argument("--stale", type=int, default=100, help="how many are sent already stale")
     parser.add_argument("--chats", type=int, default=20)
-    parser.add_argument("--queue-size", type=int, default=256, help="telegram.queue_size")
+    parser.add_argument("--queue-size", type=int, default=1024, help="telegram.queue_size")
     parser.add_argument("--workers", type=int, default=8, help="telegram.workers")
     print(json.dumps(asyncio.run(_main(parser.parse_args()))))
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.telegram import TelegramMoodmoji
+from adapters.telegram.settings import TelegramSettings
 from bot.store import SettingsStore, StoreError
 from tests.adapters.telegram.burst import run_burst
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
@@ -34,13 +35,28 @@ async def test_a_burst_of_1000_updates_stays_bounded_and_drops_stale_ones(
     figures = await run_burst(fake, moodmoji, updates=1000, stale=100, chats=20)
     with capsys.disabled():
         print(f"\n{figures.line()}")
-    assert figures.peak_queue <= figures.queue_size == 256
+    assert figures.peak_queue <= figures.queue_size == 1024
+    assert figures.stale_sent == figures.dropped_stale == 100
+    assert figures.processed == 900 and figures.dropped_full == 0
+    assert figures.failed == 0
+    assert figures.reactions > 0
+    assert figures.stale_reacted == 0 and figures.reacted_twice == 0
+    assert moodmoji.stats.reactions.offered == 1000
+
+
+async def test_a_burst_beyond_the_queue_drops_the_overflow_and_stays_bounded(
+    fake: FakeBotAPI, make_moodmoji: MakeMoodmoji, capsys: pytest.CaptureFixture[str]
+) -> None:
+    moodmoji = make_moodmoji(defaults=None, settings=TelegramSettings(queue_size=100))
+    figures = await run_burst(fake, moodmoji, updates=1000, stale=100, chats=20)
+    with capsys.disabled():
+        print(f"\n{figures.line()}")
+    assert figures.peak_queue <= figures.queue_size == 100
+    assert figures.dropped_full > 0
     assert figures.stale_sent == figures.dropped_stale == 100
     assert figures.processed + figures.dropped_stale + figures.dropped_full == 1000
     assert figures.failed == 0
-    assert figures.processed > 0 and figures.reactions > 0
     assert figures.stale_reacted == 0 and figures.reacted_twice == 0
-    assert moodmoji.stats.reactions.offered == 1000
 
 
 async def test_a_restart_neither_loses_nor_duplicates_reactions(
