@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.analyze import items_from_jsonl, items_from_texts, run_analyze
+from bot.bench.command import add_arguments as add_bench_arguments
 from bot.config import Config, ConfigError, load_config
 from bot.logging_setup import configure_logging
 from bot.messages import Platform
@@ -136,6 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     discord.add_argument(
         "--guild", type=int, metavar="ID", help="with --sync: sync to this server only (instant)"
     )
+
+    bench = commands.add_parser(
+        "bench",
+        help="benchmark the default pipeline against the specified model stack "
+        "(the reference stacks need the export extra)",
+    )
+    add_bench_arguments(bench)
     return parser
 
 
@@ -145,6 +153,7 @@ _RUNNERS = {
     "report": ("bot.report", None),
     "telegram": ("adapters.telegram.command", "telegram"),
     "discord": ("adapters.discord.command", "discord"),
+    "bench": ("bot.bench.command", None),
 }
 _EXTRA_MODULES = {
     "http": ("fastapi", "uvicorn", "prometheus_client"),

@@ -168,7 +168,8 @@ class InferenceSection(ConfigSection):
     Defaults equal those of :mod:`inference.settings`.
 
     Attributes:
-        intra_op_threads: Threads inside one operator; 0 lets ONNX Runtime decide.
+        intra_op_threads: Threads inside one ORT run; 0 lets ONNX Runtime decide.
+        parallel_runs: Runs of one batch executed at once (one per CPU when 0).
         inter_op_threads: Threads across independent operators; 0 lets ONNX Runtime decide.
         providers: Execution providers in order of preference; unavailable ones are skipped.
         graph_optimization: ONNX Runtime graph optimisation level.
@@ -184,6 +185,7 @@ class InferenceSection(ConfigSection):
 
     intra_op_threads: _Int = Field(default=_DEFAULT_SESSION.intra_op_threads, ge=0)
     inter_op_threads: _Int = Field(default=_DEFAULT_SESSION.inter_op_threads, ge=0)
+    parallel_runs: _Int = Field(default=0, ge=0, le=256)
     providers: Annotated[tuple[_Provider, ...], AfterValidator(_non_empty)] = (
         _DEFAULT_SESSION.providers
     )
@@ -342,11 +344,14 @@ class DiscordSection(AdapterSection):
         token_env: Environment variable holding the bot token from the Developer Portal.
         message_content: Ask for the privileged MESSAGE_CONTENT intent; without it the bot
             cannot read messages flowing past and offers only the context menu and commands.
+        request_timeout_s: Longest wait for one call to Discord, discord.py's own 5xx
+            retries included (discord.py sets no timeout; aiohttp's default is 5 minutes).
 
     """
 
     token_env: _EnvName = "MOODMOJI_DISCORD_TOKEN"
     message_content: bool = True
+    request_timeout_s: _Float = Field(default=10, gt=0, le=300, allow_inf_nan=False)
 
 
 class HttpSection(ConfigSection):
@@ -424,6 +429,7 @@ class Config(ConfigSection):
                 max_batch_size=inf.max_batch_size,
                 max_wait_ms=inf.max_wait_ms,
             ),
+            parallel_runs=inf.parallel_runs,
         )
 
 

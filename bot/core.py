@@ -33,7 +33,7 @@ from bot.messages import ChatContext, IncomingMessage, Platform
 from bot.pacing import Pacer
 from bot.platforms import PlatformRules
 from bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
-from bot.store import DeletionReport, SettingsStore
+from bot.store import DeletionReport, SettingsStore, StoreError
 from bot.suggestions import ReplyBank, Suggester
 from inference.analyzer import Analysis, Analyzer
 from inference.batcher import MicroBatcher
@@ -146,11 +146,12 @@ class MoodBot:
     ) -> MoodBot:
         """Builds the bot around an analyzer, with the packaged reply bank and rules.
 
-        The reply bank's 2,758 texts are embedded once here (about 4 s on two cores, one text
-        at a time for the int8 default model).
+        The reply bank's 2,758 texts are embedded here, or read back from the analyzer's saved
+        embeddings (the default model ships them; see :mod:`inference.embedding_cache`).
         """
         bank = bank if bank is not None else ReplyBank.load()
-        suggester = Suggester.from_embedder(bank, analyzer.embed if analyzer.can_embed else None)
+        embed = analyzer.embed_set if analyzer.can_embed else None
+        suggester = Suggester.from_embedder(bank, embed)
         return cls(
             analyzer,
             suggester,
@@ -331,14 +332,30 @@ class MoodBot:
         if self.store is None:
             return _Gate(self.defaults)
         platform = str(message.platform)
-        opt_out = self.store.opt_out(platform, message.chat_id, message.author_id)
+        try:
+            opt_out = self.store.opt_out(platform, message.chat_id, message.author_id)
+            settings = (
+                self.store.chat_settings(platform, message.chat_id, self.defaults)
+                if opt_out is None
+                else self.defaults
+            )
+        except StoreError as exc:
+            # Fail closed: without the opt-outs the message must not reach the model.
+            logger.warning("message %s skipped: %s", message.message_id, exc.problem)
+            return _Gate(
+                self.defaults,
+                Decision.skip(
+                    "store-unavailable",
+                    "the settings store could not be read, so opt-outs could not be checked; "
+                    "the message was not analysed",
+                ),
+            )
         if opt_out is not None:
             who = "this chat" if opt_out.kind == "chat" else "the author"
             return _Gate(
                 self.defaults,
                 Decision.skip("opt-out", f"{who} opted out; the message was not analysed"),
             )
-        settings = self.store.chat_settings(platform, message.chat_id, self.defaults)
         if not settings.mode.reacts and not settings.mode.suggests:
             return _Gate(settings, Decision.skip("mode-off", "moodmoji is off in this chat"))
         return _Gate(settings)
@@ -397,7 +414,12 @@ class MoodBot:
             )
             steps.extend(suggestion_steps)
         if self.store is not None and moods and not explicit:
-            self.store.record_mood(str(message.platform), message.chat_id, moods[0].label)
+            try:
+                self.store.record_mood(str(message.platform), message.chat_id, moods[0].label)
+            except StoreError as exc:  # a lost count must not cost the user the decision
+                logger.warning(
+                    "the mood of message %s was not counted: %s", message.message_id, exc.problem
+                )
         why = Explanation(
             candidates=candidates,
             thresholds={

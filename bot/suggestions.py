@@ -59,6 +59,7 @@ __all__ = [
     "ReplyBank",
     "ReplyBankError",
     "Suggester",
+    "bank_texts",
 ]
 
 FloatArray = npt.NDArray[np.float32]
@@ -194,6 +195,11 @@ class _Scored:
     fit: float
 
 
+def bank_texts(bank: ReplyBank) -> list[str]:
+    """The texts a suggester embeds: every reply's examples in bank order, then the replies."""
+    return [e for r in bank.replies for e in r.examples] + [r.text for r in bank.replies]
+
+
 class Suggester:
     """Ranks the reply bank against one message.
 
@@ -235,9 +241,9 @@ class Suggester:
         """Embeds the bank's examples and texts with ``embed`` (``None``: mood fit only)."""
         if embed is None:
             return cls(bank)
-        examples = [e for r in bank.replies for e in r.examples]
-        vectors = embed(examples + [r.text for r in bank.replies])
-        return cls(bank, vectors[: len(examples)], vectors[len(examples) :])
+        examples = sum(len(r.examples) for r in bank.replies)
+        vectors = embed(bank_texts(bank))
+        return cls(bank, vectors[:examples], vectors[examples:])
 
     def fits(
         self, moods: Sequence[Tag], embedding: FloatArray | None, *, somber: bool = False

@@ -60,7 +60,7 @@ def run_train(args: argparse.Namespace) -> int:
     from inference.training import require_training_dependencies
 
     require_training_dependencies(default_encoder=args.encoder is None)
-    from inference.training.bundle import build_bundle
+    from inference.training.bundle import CALIBRATION_TEXTS, build_bundle, calibration_sample
     from inference.training.settings import TrainSettings
     from inference.training.trainer import FINAL_FILE, train
 
@@ -92,12 +92,22 @@ def run_train(args: argparse.Namespace) -> int:
         result = train(settings, resume=args.resume)
         print(f"trained {result.steps} steps on {result.device} in {result.seconds / 60:.1f} min")
         final = result.final
-    dev = {}
+    dev, train_sets = {}, {}
     for task in tasks:
-        dev[task] = read_dataset(task, split_files(args.data, task)[1]).head(args.limit)
+        train_file, dev_file = split_files(args.data, task)
+        dev[task] = read_dataset(task, dev_file).head(args.limit)
+        train_sets[task] = read_dataset(task, train_file).head(args.limit)
+    calibration = calibration_sample(train_sets, CALIBRATION_TEXTS, seed=args.seed)
     bundle_dir = args.bundle or args.out / "bundle"
     with tqdm(desc="measure bundle", unit="text", file=sys.stderr) as bar:
-        report = build_bundle(final, bundle_dir, int8=not args.fp32, dev=dev, progress=bar.update)
+        report = build_bundle(
+            final,
+            bundle_dir,
+            int8=not args.fp32,
+            dev=dev,
+            progress=bar.update,
+            calibration=calibration,
+        )
     print(f"wrote {report.path} ({report.size_bytes / 1e6:.1f} MB, int8={report.int8})")
     for task, scores in report.dev.items():
         print(f"dev {task}: {scores}")

@@ -13,11 +13,13 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from inference.embedding_cache import EmbeddingCache
 from inference.engine import Engine
 from inference.manifest import HeadKind
 from inference.moods import MoodFusion, MoodScore
@@ -74,6 +76,8 @@ class Analyzer:
         moods: Mood fusion for the engine's bundle.
         ranker: Reaction ranker for the engine's bundle.
         topics: Topical matcher (``None`` when the bundle has no embedding head).
+        cache: Saved embeddings of fixed text sets (see :meth:`embed_set`); ``None`` saves
+            nothing.
     """
 
     def __init__(
@@ -82,8 +86,10 @@ class Analyzer:
         moods: MoodFusion,
         ranker: ReactionRanker,
         topics: TopicMatcher | None = None,
+        cache: EmbeddingCache | None = None,
     ) -> None:
         self.engine = engine
+        self.cache = cache
         self.moods = moods
         self.ranker = ranker
         self.topics = topics
@@ -95,18 +101,36 @@ class Analyzer:
         ) or tuple(h.name for h in engine.manifest.heads if h.mood)
 
     @classmethod
-    def from_engine(cls, engine: Engine, vocabulary: EmojiVocabulary | None = None) -> Analyzer:
-        """Builds the analyzer of an engine, with the bundle's topic gate if it has one."""
+    def from_engine(
+        cls,
+        engine: Engine,
+        vocabulary: EmojiVocabulary | None = None,
+        cache: EmbeddingCache | None = None,
+    ) -> Analyzer:
+        """Builds the analyzer of an engine, with the bundle's topic gate if it has one.
+
+        Args:
+            engine: The engine.
+            vocabulary: Emoji vocabulary; the packaged one when omitted.
+            cache: Saved embeddings; by default the bundle's shipped ones and the user cache
+                directory (see :mod:`inference.embedding_cache`).
+        """
         vocabulary = vocabulary or EmojiVocabulary.load()
+        if cache is None:
+            model = hashlib.sha256(
+                f"{engine.bundle.fingerprint}|{engine.hygiene}".encode()
+            ).hexdigest()
+            cache = EmbeddingCache.for_bundle(engine.bundle.path, model)
         topics = None
         if embedding_head(engine) is not None:
             gate = TopicGate.for_bundle(engine.bundle.path)
-            topics = TopicMatcher.from_engine(engine, vocabulary, gate)
+            topics = TopicMatcher.from_engine(engine, vocabulary, gate, cache)
         return cls(
             engine,
             MoodFusion(engine.manifest),
             ReactionRanker(engine.manifest, vocabulary),
             topics,
+            cache,
         )
 
     @classmethod
@@ -147,6 +171,15 @@ class Analyzer:
             InferenceError: The bundle has no embedding head (see :attr:`can_embed`).
         """
         return embed(self.engine, texts)
+
+    def embed_set(self, texts: Sequence[str]) -> FloatArray:
+        """Like :meth:`embed`, for a fixed set of texts embedded at every start (a reply bank).
+
+        The result is saved in the analyzer's cache and read back by later starts.
+        """
+        if self.cache is None:
+            return self.embed(texts)
+        return self.cache.embed(texts, self.embed)
 
     @property
     def can_embed(self) -> bool:

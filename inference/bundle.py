@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,8 @@ class ModelBundle:
         encoder: The tokenizer wrapper producing the inputs the graph declares.
         row_wise: Whether texts must run one at a time because the graph couples the rows of a
             batch (dynamic activation quantisation, see :func:`inference.session.batch_coupled`).
+        fingerprint: A digest of the graph, tokenizer and manifest files: two bundles with the
+            same fingerprint give the same outputs (keys saved embeddings).
 
     """
 
@@ -48,6 +51,7 @@ class ModelBundle:
     session: ort.InferenceSession
     encoder: TextEncoder
     row_wise: bool = False
+    fingerprint: str = ""
 
     @classmethod
     def load(cls, path: Path | str, settings: SessionSettings | None = None) -> ModelBundle:
@@ -84,6 +88,7 @@ class ModelBundle:
             session=session,
             encoder=encoder,
             row_wise=batch_coupled(model_path),
+            fingerprint=fingerprint(directory),
         )
         bundle.probe()
         logger.info(
@@ -127,6 +132,20 @@ class ModelBundle:
                     f"head {head.name!r} declares {len(head.labels)} labels but output "
                     f"{head.output!r} of {MODEL_FILE} has width {value.shape[1]}",
                 )
+
+
+def fingerprint(directory: Path) -> str:
+    """A SHA-256 over a bundle's graph, tokenizer and manifest files (hex)."""
+    digest = hashlib.sha256()
+    for name in (MODEL_FILE, TOKENIZER_FILE, MANIFEST_FILE):
+        try:
+            with (directory / name).open("rb") as stream:
+                digest.update(name.encode() + b"\x00")
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+        except OSError:
+            digest.update(b"missing:" + name.encode())
+    return digest.hexdigest()
 
 
 def _check_io(manifest: Manifest, session: ort.InferenceSession, model_path: Path) -> None:

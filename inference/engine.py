@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from inference.buckets import BucketSettings, plan_buckets
 from inference.bundle import ModelBundle
+from inference.errors import InferenceError
 from inference.hygiene import clean_text
-from inference.manifest import HeadKind, HeadSpec, Manifest
+from inference.manifest import MODEL_FILE, HeadKind, HeadSpec, Manifest
 from inference.results import HeadResult, Prediction
 from inference.settings import EngineSettings, HygieneSettings
-from inference.text_encoder import EncodedBatch
 from inference.threads import limit_blas_threads
 
 logger = logging.getLogger(__name__)
 
 FloatArray = npt.NDArray[np.float32]
+_RunResult = tuple[list[int], list[npt.NDArray[np.float32]]]
 
 
 class Engine:
@@ -33,12 +37,25 @@ class Engine:
     Args:
         bundle: A loaded bundle (see :meth:`ModelBundle.load`).
         hygiene: Text clean-up limits.
+        buckets: How a batch is split into runs of similar length.
+        parallel_runs: Runs of one call executed at once, each on its own thread (ONNX Runtime
+            releases the GIL). With one ORT thread per run this keeps every core busy on
+            batches without the per-operator synchronisation of a multi-threaded run.
 
     """
 
-    def __init__(self, bundle: ModelBundle, hygiene: HygieneSettings | None = None) -> None:
+    def __init__(
+        self,
+        bundle: ModelBundle,
+        hygiene: HygieneSettings | None = None,
+        buckets: BucketSettings | None = None,
+        parallel_runs: int = 1,
+    ) -> None:
         self.bundle = bundle
         self.hygiene = hygiene or HygieneSettings()
+        self.buckets = buckets or BucketSettings()
+        self.parallel_runs = max(1, parallel_runs)
+        self._pool: ThreadPoolExecutor | None = None
         self._outputs = bundle.output_names()
         self._lock = threading.Lock()
         self._runs = 0
@@ -53,7 +70,12 @@ class Engine:
         """
         settings = settings or EngineSettings()
         limit_blas_threads(settings.session.blas_threads)
-        return cls(ModelBundle.load(path, settings.session), settings.hygiene)
+        return cls(
+            ModelBundle.load(path, settings.session),
+            settings.hygiene,
+            settings.buckets,
+            settings.parallel_runs or os.cpu_count() or 1,
+        )
 
     @property
     def manifest(self) -> Manifest:
@@ -67,11 +89,13 @@ class Engine:
             return self._runs
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
-        """Predicts every head for every text, in one run of the model.
+        """Predicts every head for every text.
 
+        Texts are tokenized together, then run in buckets of similar length (see
+        :mod:`inference.buckets`) so that short texts do not pay for a long one's padding.
         A graph that couples the rows of a batch (``bundle.row_wise``: dynamic int8) runs each
-        text on its own inside the call, so a text's prediction never depends on its batch-mates;
-        the call still counts as one run.
+        text on its own, so a text's prediction never depends on its batch-mates. Either way
+        the call counts as one run.
 
         Args:
             texts: Raw texts; cleaned here. Empty or odd text is a normal input.
@@ -83,45 +107,62 @@ class Engine:
         if not texts:
             return []
         started = time.perf_counter()
-        cleaned = [clean_text(t, self.hygiene) for t in texts]
-        if self.bundle.row_wise and len(cleaned) > 1:
-            rows = [self._run([text]) for text in cleaned]
-            outputs = {
-                name: np.concatenate([row[0][name] for row in rows]) for name in self._outputs
-            }
-            batch = EncodedBatch(
-                arrays={},
-                lengths=tuple(row[1].lengths[0] for row in rows),
-                truncated=tuple(row[1].truncated[0] for row in rows),
-            )
+        encoder = self.bundle.encoder
+        tokens = encoder.tokenize([clean_text(t, self.hygiene) for t in texts])
+        lengths = [len(t.ids) for t in tokens]
+        if self.bundle.row_wise:
+            runs = [[i] for i in range(len(tokens))]
         else:
-            outputs, batch = self._run(cleaned)
+            runs = plan_buckets(lengths, self.buckets)
+        outputs: dict[str, FloatArray] = {}
+
+        def run_graph(run: list[int]) -> tuple[list[int], list[npt.NDArray[np.float32]]]:
+            batch = encoder.pad([tokens[i] for i in run])
+            return run, self.bundle.session.run(self._outputs, batch.arrays)
+
+        for run, raw in self._map(run_graph, runs):
+            for name, values in zip(self._outputs, raw, strict=True):
+                if values.shape[0] != len(run):
+                    raise InferenceError(
+                        f"output {name!r} of {MODEL_FILE} has {values.shape[0]} rows "
+                        f"for a run of {len(run)} texts"
+                    )
+                if name not in outputs:
+                    outputs[name] = np.empty((len(texts), *values.shape[1:]), dtype=np.float32)
+                outputs[name][run] = values
         with self._lock:
             self._runs += 1
         per_head = {
-            head.name: _head_results(head, np.asarray(outputs[head.output], dtype=np.float32))
-            for head in self.manifest.heads
+            head.name: _head_results(head, outputs[head.output]) for head in self.manifest.heads
         }
         predictions = [
             Prediction(
                 heads={name: results[i] for name, results in per_head.items()},
-                tokens=batch.lengths[i],
-                truncated=batch.truncated[i],
+                tokens=lengths[i],
+                truncated=tokens[i].truncated,
             )
             for i in range(len(texts))
         ]
         logger.debug(
-            "predicted batch of %d (longest %d tokens) in %.1f ms",
+            "predicted batch of %d in %d runs (longest %d tokens) in %.1f ms",
             len(texts),
-            max(batch.lengths, default=0),
+            len(runs),
+            max(lengths, default=0),
             (time.perf_counter() - started) * 1000,
         )
         return predictions
 
-    def _run(self, cleaned: Sequence[str]) -> tuple[dict[str, FloatArray], EncodedBatch]:
-        batch = self.bundle.encoder.encode(cleaned)
-        raw = self.bundle.session.run(self._outputs, batch.arrays)
-        return dict(zip(self._outputs, raw, strict=True)), batch
+    def _map(
+        self, fn: Callable[[list[int]], _RunResult], runs: list[list[int]]
+    ) -> Iterator[_RunResult]:
+        """Runs the graph on every run, on :attr:`parallel_runs` threads when there are several."""
+        if len(runs) == 1 or self.parallel_runs == 1:
+            return map(fn, runs)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.parallel_runs, thread_name_prefix="ort-run")
+            pool = self._pool
+        return pool.map(fn, runs)
 
     def predict_one(self, text: str) -> Prediction:
         """Predicts every head for one text."""

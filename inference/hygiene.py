@@ -14,8 +14,12 @@ import unicodedata
 from inference.settings import HygieneSettings
 
 # C0/C1 control characters (tab, newline and carriage return are turned into spaces instead),
-# lone surrogates (not encodable as UTF-8) and non-characters.
-_DROP = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+# lone surrogates (not encodable as UTF-8) and the 66 non-characters (U+FDD0-U+FDEF and the
+# last two code points of every plane).
+_NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
+    chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17)
+)
+_DROP = re.compile(f"[\\x00-\\x08\\x0e-\\x1f\\x7f-\\x9f\\ud800-\\udfff{_NONCHARACTERS}]")
 _SPACES = re.compile(r"[\t\n\v\f\r\u2028\u2029 ]+")
 # Raw input longer than this multiple of max_chars is cut before normalisation, to bound work.
 _RAW_SLACK = 4
@@ -45,9 +49,9 @@ def clean_text(text: str, settings: HygieneSettings = _DEFAULT) -> str:
     text = text[: settings.max_chars * _RAW_SLACK]
     text = _DROP.sub("", text)
     text = unicodedata.normalize("NFC", text)
-    text = _SPACES.sub(" ", text).strip()
     if not text.isascii():
         text = _cap_combining_runs(text, settings.max_combining_run)
+    text = _SPACES.sub(" ", text).strip()
     return text[: settings.max_chars].rstrip()
 
 

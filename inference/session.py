@@ -69,6 +69,7 @@ def create_session(model_path: Path, settings: SessionSettings) -> ort.Inference
             str(model_path),
             sess_options=session_options(settings),
             providers=choose_providers(settings.providers),
+            disabled_optimizers=list(settings.disabled_optimizers) or None,
         )
     except Exception as exc:  # ORT raises its own exception types for every load failure
         first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -82,11 +83,12 @@ _SCAN_CHUNK = 1 << 20
 def batch_coupled(model_path: Path) -> bool:
     """Whether a graph quantises activations per run, coupling the rows of a batch.
 
-    Dynamically quantised graphs (``onnxruntime.quantization.quantize_dynamic``, the default
-    model's int8) compute one activation scale per tensor per run, so a text's probabilities
-    shift with whatever it is batched with (measured on the default model: the best reaction
-    changed for 7 % of GoEmotions dev messages between batches of 32 and single runs). Such a
-    graph must run one text at a time to give every text one answer.
+    Dynamically quantised graphs (``onnxruntime.quantization.quantize_dynamic``, what
+    ``moodmoji export --int8`` writes) compute one activation scale per tensor per run, so a
+    text's probabilities shift with whatever it is batched with (measured on the previous
+    default model: the best reaction changed for 7 % of GoEmotions dev messages between
+    batches of 32 and single runs). Such a graph must run one text at a time to give every
+    text one answer. Statically quantised graphs (QDQ) carry fixed scales and batch freely.
 
     The graph file is scanned for the operator's name, which the protobuf stores as plain
     bytes; a missing or unreadable file reads as not coupled (loading reports it).

@@ -19,6 +19,22 @@ _PAD_TOKENS = ("[PAD]", "<pad>", "<|pad|>", "<PAD>")
 
 
 @dataclass(frozen=True)
+class Tokens:
+    """One tokenized text, unpadded.
+
+    Attributes:
+        ids: Token ids, special tokens included, cut at ``max_length``.
+        type_ids: Segment ids aligned with ``ids``.
+        truncated: Whether the text was cut at ``max_length``.
+
+    """
+
+    ids: Sequence[int]
+    type_ids: Sequence[int]
+    truncated: bool
+
+
+@dataclass(frozen=True)
 class EncodedBatch:
     """Model inputs for one batch.
 
@@ -72,7 +88,7 @@ class TextEncoder:
         return cls(tokenizer, max_length, input_names)
 
     def encode(self, texts: Sequence[str]) -> EncodedBatch:
-        """Tokenizes a batch.
+        """Tokenizes a batch and pads it to its longest text.
 
         Args:
             texts: Cleaned texts (see :func:`inference.hygiene.clean_text`); may be empty.
@@ -81,24 +97,42 @@ class TextEncoder:
             The padded input arrays, real lengths and truncation flags.
 
         """
-        encodings = self._tokenizer.encode_batch(list(texts))
-        lengths = tuple(len(e.ids) for e in encodings)
+        return self.pad(self.tokenize(texts))
+
+    def tokenize(self, texts: Sequence[str]) -> list[Tokens]:
+        """Tokenizes texts (in parallel inside ``tokenizers``) without padding.
+
+        Args:
+            texts: Cleaned texts; may be empty.
+
+        Returns:
+            One :class:`Tokens` per text, in order.
+
+        """
+        return [
+            Tokens(ids=e.ids, type_ids=e.type_ids, truncated=bool(e.overflowing))
+            for e in self._tokenizer.encode_batch(list(texts))
+        ]
+
+    def pad(self, rows: Sequence[Tokens]) -> EncodedBatch:
+        """Pads tokenized texts to the longest of them and builds the graph's input arrays."""
+        lengths = tuple(len(r.ids) for r in rows)
         # A tokenizer without special tokens turns "" into no tokens; graphs need width >= 1.
         width = max(1, *lengths) if lengths else 1
-        ids = np.full((len(encodings), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        types = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            n = len(enc.ids)
+        ids = np.full((len(rows), width), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        types = np.zeros((len(rows), width), dtype=np.int64)
+        for row, tokens in enumerate(rows):
+            n = len(tokens.ids)
             if n == 0:
                 mask[row, 0] = 1  # attend to one pad token rather than to nothing
                 continue
-            ids[row, :n] = enc.ids
+            ids[row, :n] = tokens.ids
             mask[row, :n] = 1
-            types[row, :n] = enc.type_ids
+            types[row, :n] = tokens.type_ids
         available = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         arrays = {name: available[name] for name in self.input_names}
-        truncated = tuple(bool(e.overflowing) for e in encodings)
+        truncated = tuple(r.truncated for r in rows)
         return EncodedBatch(arrays=arrays, lengths=lengths, truncated=truncated)
 
 

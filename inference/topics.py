@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from inference.embedding_cache import EmbeddingCache
 from inference.engine import Engine
 from inference.errors import InferenceError
 from inference.manifest import HeadKind
@@ -148,11 +149,20 @@ class TopicMatcher:
 
     @classmethod
     def from_engine(
-        cls, engine: Engine, vocabulary: EmojiVocabulary, gate: TopicGate
+        cls,
+        engine: Engine,
+        vocabulary: EmojiVocabulary,
+        gate: TopicGate,
+        cache: EmbeddingCache | None = None,
     ) -> TopicMatcher:
-        """Embeds the vocabulary's phrases with the engine's embedding head."""
-        vectors = embed(engine, [entry.phrase() for entry in vocabulary])
-        return cls(vocabulary, vectors, gate)
+        """Embeds the vocabulary's phrases with the engine's embedding head.
+
+        With a ``cache``, phrases embedded before by the same model are read back instead.
+        """
+        phrases = [entry.phrase() for entry in vocabulary]
+        if cache is None:
+            return cls(vocabulary, embed(engine, phrases), gate)
+        return cls(vocabulary, cache.embed(phrases, lambda texts: embed(engine, texts)), gate)
 
     def features(self, embedding: FloatArray, k: int) -> list[tuple[str, float, float]]:
         """The ``k`` most similar emoji with their ``(emoji, cosine, margin)`` features."""

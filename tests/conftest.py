@@ -22,6 +22,15 @@ from tests.inference.tiny_bundle import build_tiny_bundle
 BotFactory = Callable[..., MoodBot]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Keeps saved embeddings of test runs out of the user's cache directory."""
+    folder = tmp_path_factory.mktemp("moodmoji-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MOODMOJI_CACHE_DIR", str(folder))
+        yield folder
+
+
 @pytest.fixture(scope="session")
 def tiny_bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny real bundle (ONNX lexicon model + tokenizer); treat it as read-only."""
@@ -43,7 +52,7 @@ def default_analyzer() -> Analyzer:
 @pytest.fixture(scope="session")
 def default_suggester(default_analyzer: Analyzer) -> Suggester:
     """The packaged reply bank, embedded by the default model."""
-    return Suggester.from_embedder(ReplyBank.load(), default_analyzer.embed)
+    return Suggester.from_embedder(ReplyBank.load(), default_analyzer.embed_set)
 
 
 @pytest.fixture()

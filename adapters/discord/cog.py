@@ -6,6 +6,8 @@ itself, other bots, webhooks, system messages) and offers the rest to a bounded
 ask the core for a decision (model runs are batched, never on the event loop) and add the
 reactions, after checking the channel's permissions. A channel that answers 403 is left alone
 for ``refusal_ttl_s``; 429s are waited out by discord.py itself, with no retries of ours.
+Every call to Discord is given up after ``request_timeout_s`` (discord.py sets no timeout and
+retries some 5xx answers for up to 25 s); a timeout or a network error is logged by its type.
 
 The context menu is built in ``__init__`` and added to the tree in :meth:`MoodCog.cog_load`
 (discord.py cannot define context menus inside a Cog); the slash commands are Cog app commands,
@@ -18,9 +20,9 @@ import asyncio
 import datetime
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import aiohttp
 import discord
@@ -45,6 +47,8 @@ from bot.store import SettingsStore, StoreError
 logger = logging.getLogger(__name__)
 
 __all__ = ["SUGGEST_MENU", "MoodCog"]
+
+T = TypeVar("T")
 
 PLATFORM = Platform.DISCORD
 #: The name of the message context menu (Apps > Suggest replies).
@@ -215,7 +219,7 @@ class MoodCog(commands.Cog, name="moodmoji"):
             if emoji is None:
                 continue
             try:
-                await message.add_reaction(emoji)
+                await self._bounded(message.add_reaction(emoji))
             except discord.Forbidden as exc:
                 self._refused(exc, channel_key, author_key)
                 return
@@ -353,11 +357,11 @@ class MoodCog(commands.Cog, name="moodmoji"):
 
     async def _explain_now(self, channel: discord.abc.Messageable, message_id: int) -> str:
         try:
-            target = await channel.fetch_message(message_id)
+            target = await self._bounded(channel.fetch_message(message_id))
         except discord.NotFound:
             return texts.NOT_FOUND
-        except discord.HTTPException as exc:
-            logger.info("discord: cannot fetch message %s (%s)", message_id, exc.status)
+        except (discord.HTTPException, *_NETWORK_ERRORS) as exc:
+            logger.info("discord: cannot fetch message %s (%s)", message_id, _failure(exc))
             return texts.NOT_FOUND
         if not target.content and not self.bot.intents.message_content:
             return texts.NO_TEXT
@@ -590,35 +594,53 @@ class MoodCog(commands.Cog, name="moodmoji"):
         permissions = channel.permissions_for(user)
         return permissions.view_channel and permissions.read_message_history
 
+    async def _bounded(self, call: Awaitable[T]) -> T:
+        """Waits for one call to Discord for at most ``request_timeout_s`` (``TimeoutError``)."""
+        async with asyncio.timeout(self.settings.request_timeout_s):
+            return await call
+
     async def _defer(self, interaction: discord.Interaction) -> bool:
         """Acknowledges within Discord's 3 s, ephemerally ("thinking")."""
         try:
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        except discord.HTTPException as exc:
-            logger.warning("discord: could not acknowledge an interaction (%s)", exc.status)
+            await self._bounded(interaction.response.defer(ephemeral=True, thinking=True))
+        except (discord.HTTPException, *_NETWORK_ERRORS) as exc:
+            logger.warning("discord: could not acknowledge an interaction (%s)", _failure(exc))
             return False
         return True
 
     async def _follow_up(self, interaction: discord.Interaction, text: str) -> None:
         try:
-            await interaction.followup.send(
-                texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+            await self._bounded(
+                interaction.followup.send(
+                    texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                )
             )
-        except discord.HTTPException as exc:
-            logger.warning("discord: follow-up failed (%s, code %s)", exc.status, exc.code)
+        except (discord.HTTPException, *_NETWORK_ERRORS) as exc:
+            logger.warning("discord: follow-up failed (%s)", _failure(exc))
 
     async def _reply(self, interaction: discord.Interaction, text: str) -> None:
         try:
             if interaction.response.is_done():
-                await interaction.followup.send(
-                    texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                await self._bounded(
+                    interaction.followup.send(
+                        texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                    )
                 )
             else:
-                await interaction.response.send_message(
-                    texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                await self._bounded(
+                    interaction.response.send_message(
+                        texts.clip(text), ephemeral=True, allowed_mentions=_NO_MENTIONS
+                    )
                 )
-        except discord.HTTPException as exc:
-            logger.warning("discord: answer failed (%s, code %s)", exc.status, exc.code)
+        except (discord.HTTPException, *_NETWORK_ERRORS) as exc:
+            logger.warning("discord: answer failed (%s)", _failure(exc))
+
+
+def _failure(exc: BaseException) -> str:
+    """A failed call for the logs: Discord's status and error code, or the error's type."""
+    if isinstance(exc, discord.HTTPException):
+        return f"{exc.status}, code {exc.code}"
+    return type(exc).__name__
 
 
 def _command_name(interaction: discord.Interaction) -> str:

@@ -19,6 +19,10 @@ class DiscordSettings:
         stale_after_s: A message older than this is not reacted to any more.
         refusal_ttl_s: A channel that answered 403 is left alone this many seconds.
         mood_days: Days ``/mood`` looks back when the user does not say.
+        request_timeout_s: Longest wait for one call to Discord (a reaction, an interaction
+            answer, a message fetch), discord.py's own retries of 5xx answers included;
+            then the call is given up. discord.py sets no timeout of its own (aiohttp's
+            default of 5 minutes applies) and retries a 500, 502 or 504 for up to 25 s.
 
     """
 
@@ -27,6 +31,7 @@ class DiscordSettings:
     stale_after_s: float = 60.0
     refusal_ttl_s: float = 3600.0
     mood_days: int = 7
+    request_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.queue_size < 1 or self.workers < 1:
@@ -37,6 +42,8 @@ class DiscordSettings:
             raise ValueError("refusal_ttl_s must be 0 or more")
         if not 1 <= self.mood_days <= 90:
             raise ValueError("mood_days must be between 1 and 90")
+        if not self.request_timeout_s > 0:
+            raise ValueError("request_timeout_s must be positive")
 
     @classmethod
     def from_config(cls, section: DiscordSection) -> DiscordSettings:
@@ -46,4 +53,5 @@ class DiscordSettings:
             workers=section.workers,
             stale_after_s=section.stale_after_s,
             refusal_ttl_s=section.refusal_ttl_s,
+            request_timeout_s=section.request_timeout_s,
         )

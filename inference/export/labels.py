@@ -55,6 +55,23 @@ GOEMOTIONS_LABELS = (
 EMOTION_LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise")
 """The 6 dair-ai/emotion labels, in the data set's order."""
 
+BERT_EMOTION_LABELS = (
+    "Sadness",
+    "Anger",
+    "Love",
+    "Surprise",
+    "Fear",
+    "Happiness",
+    "Neutral",
+    "Disgust",
+    "Shame",
+    "Guilt",
+    "Confusion",
+    "Desire",
+    "Sarcasm",
+)
+"""The 13 labels of the 4-layer BERT-Emotion classifier, in output order."""
+
 _GENERIC = re.compile(r"^LABEL_\d+$")
 _MOODS_FILE = "moods.json"
 

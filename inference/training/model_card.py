@@ -134,7 +134,12 @@ def _quantisation(value: dict[str, Any] | None) -> str:
     if not value:
         return "none (fp32)"
     scheme = "per channel" if value.get("per_channel") else "per tensor"
-    return f"{value.get('method')}, weights {scheme}; thresholds re-tuned on the int8 graph"
+    text = f"{value.get('method')}, weights {scheme}; thresholds re-tuned on the int8 graph"
+    fused = value.get("fused")
+    if fused:
+        ops = ", ".join(f"{op} x{count}" for op, count in sorted(fused.items()))
+        text += f"; graph fused by ONNX Runtime's transformer optimizer ({ops})"
+    return text
 
 
 def _minutes(seconds: float | None) -> str:

@@ -46,7 +46,10 @@ def test_manifest_heads_and_provenance(analyzer: Analyzer) -> None:
         "emotion",
         "tweeteval-emoji",
     }
-    assert manifest.provenance["quantization"]["method"].startswith("dynamic int8")
+    quantization = manifest.provenance["quantization"]
+    assert quantization["method"].startswith("static int8")
+    assert quantization["row_independent"] is True
+    assert quantization["fused"]["MultiHeadAttention"] == 6
     assert set(manifest.metrics["dev"]) == {"goemotions", "emotion", "tweeteval-emoji"}
 
 
@@ -132,9 +135,10 @@ def test_odd_text_never_raises(analyzer: Analyzer, text: str) -> None:
 
 
 def test_a_text_gets_the_same_prediction_whatever_its_batch(analyzer: Analyzer) -> None:
-    # the int8 graph scales activations per run, so rows run one at a time inside a call
+    # static int8: activation scales are fixed in the graph, so texts run in batches and a
+    # text's result never depends on its batch-mates
     engine = analyzer.engine
-    assert engine.bundle.row_wise
+    assert not engine.bundle.row_wise
     text = "Running about 15 minutes late, sorry, traffic is bad"
     alone = engine.predict([text])[0]
     companies = [
@@ -148,4 +152,5 @@ def test_a_text_gets_the_same_prediction_whatever_its_batch(analyzer: Analyzer) 
             other = inside[name]
             got = other.probabilities if other.probabilities is not None else other.embedding
             want = result.probabilities if result.probabilities is not None else result.embedding
-            assert np.array_equal(got, want), name
+            # padding changes float rounding in the last bits only
+            np.testing.assert_allclose(got, want, atol=1e-6, err_msg=name)

@@ -175,3 +175,34 @@ def test_a_row_wise_engine_counts_one_run_per_call(tiny_bundle: Path) -> None:
             left, right = a[name], b[name]
             if left.probabilities is not None:
                 assert np.allclose(left.probabilities, right.probabilities, atol=1e-5)
+
+
+@pytest.mark.parametrize("parallel_runs", [1, 2, 4])
+def test_parallel_bucketed_runs_give_every_text_its_own_answer(
+    tiny_bundle: Path, parallel_runs: int
+) -> None:
+    from inference.buckets import BucketSettings
+
+    texts = ["happy " * n + "sad" * (n % 3) for n in range(1, 40)] + ["", "🎉", "sad sad sad"]
+    settings = EngineSettings(
+        buckets=BucketSettings(max_rows=4, max_padding=0.1), parallel_runs=parallel_runs
+    )
+    engine = Engine.from_path(tiny_bundle, settings)
+    assert engine.parallel_runs == parallel_runs
+    batched = engine.predict(texts)
+    assert engine.runs == 1
+    reference = Engine.from_path(tiny_bundle, EngineSettings(parallel_runs=1))
+    for text, pred in zip(texts, batched, strict=True):
+        (alone,) = reference.predict([text])
+        assert pred.tokens == alone.tokens
+        for name in pred.heads:
+            if pred[name].probabilities is not None:
+                np.testing.assert_allclose(
+                    pred[name].probabilities, alone[name].probabilities, atol=1e-6
+                )
+
+
+def test_default_parallel_runs_is_one_per_cpu(tiny_bundle: Path) -> None:
+    import os
+
+    assert Engine.from_path(tiny_bundle).parallel_runs == (os.cpu_count() or 1)

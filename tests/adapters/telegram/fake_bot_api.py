@@ -14,7 +14,11 @@ It implements what moodmoji uses, validating like Telegram does:
   ``editMessageReplyMarkup``, ``deleteMessage``.
 
 The token must be in the path (``/bot<token>/<method>``; else 401). Failures can be injected
-per method and chat: 429 with ``parameters.retry_after``, 403, 5xx. Every request is recorded.
+per method and chat: 429 with ``parameters.retry_after``, 403, 5xx (JSON, or an HTML page as
+a proxy in front of the Bot API sends), for a number of requests or for a time window; and
+network faults (:meth:`FakeBotAPI.stall`: no answer for a while, then the connection is
+closed; :meth:`FakeBotAPI.drop`: the connection is closed without an answer, or halfway
+through one). Every request is recorded, a faulted one when it arrives.
 """
 
 from __future__ import annotations
@@ -49,6 +53,22 @@ ADMIN_RIGHTS = (
 )
 _INT_FIELDS = {"chat_id", "message_id", "user_id", "offset", "limit", "timeout"}
 
+#: Network faults (:attr:`Recorded.fault`): no answer for a while; the connection closed
+#: without an answer; the connection closed halfway through an answer.
+STALL, DROP, CUT = "stall", "drop", "cut"
+
+#: What a proxy in front of the Bot API answers with for 502 and 504 (not Telegram's JSON).
+_PROXY_PAGE = (
+    "<html><head><title>{code} {phrase}</title></head><body><center><h1>{code} {phrase}</h1>"
+    "</center><hr><center>nginx</center></body></html>"
+)
+_PHRASES = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
 
 class ApiError(Exception):
     """An error answer in Telegram's envelope."""
@@ -79,6 +99,7 @@ class Recorded:
     status: int
     at: float
     description: str | None = None
+    fault: str | None = None  # STALL, DROP or CUT: no (whole) answer was sent
 
     @property
     def chat_id(self) -> int | None:
@@ -88,7 +109,8 @@ class Recorded:
 
 @dataclass
 class Failure:
-    """An injected failure: answer ``times`` matching requests with an error."""
+    """An injected failure: answer ``times`` matching requests (or all of them until
+    ``until``, a ``time.monotonic()`` time) with an error, or with a network ``fault``."""
 
     method: str
     status: int
@@ -96,6 +118,19 @@ class Failure:
     times: int = 1
     retry_after: int | None = None
     description: str | None = None
+    until: float | None = None
+    html: bool = False
+    fault: str | None = None
+    stall_s: float = 0.0
+
+    def matches(self, method: str, chat: object, now: float) -> bool:
+        if self.method != method:
+            return False
+        if self.chat_id is not None and self.chat_id != chat:
+            return False
+        if self.until is not None:
+            return now < self.until
+        return self.times > 0
 
     def error(self) -> ApiError:
         if self.status == 429:
@@ -107,7 +142,12 @@ class Failure:
             )
         if self.status == 400:
             return ApiError(400, self.description or "Bad Request: something is wrong")
-        return ApiError(self.status, self.description or "Internal Server Error")
+        phrase = _PHRASES.get(self.status, "Internal Server Error")
+        return ApiError(self.status, self.description or phrase)
+
+    def page(self) -> str:
+        """The HTML error page of a proxy (for ``html`` failures)."""
+        return _PROXY_PAGE.format(code=self.status, phrase=_PHRASES.get(self.status, "Error"))
 
 
 @dataclass
@@ -227,6 +267,15 @@ class FakeBotAPI:
             return self._answer("unauthorized", params, ApiError(401, "Unauthorized"))
         try:
             failure = self._injected(method, params)
+            if failure is not None and failure.fault is not None:
+                return await self._misbehave(request, method, params, failure)
+            if failure is not None and failure.html:
+                self.requests.append(
+                    Recorded(method, params, failure.status, time.monotonic(), "html page")
+                )
+                return web.Response(
+                    status=failure.status, text=failure.page(), content_type="text/html"
+                )
             if failure is not None:
                 raise failure.error()
             handler = self._methods.get(method)
@@ -248,14 +297,32 @@ class FakeBotAPI:
 
     def _injected(self, method: str, params: dict[str, Any]) -> Failure | None:
         chat = params.get("chat_id")
+        now = time.monotonic()
         for failure in self.failures:
-            if failure.method != method or failure.times <= 0:
-                continue
-            if failure.chat_id is not None and failure.chat_id != chat:
+            if not failure.matches(method, chat, now):
                 continue
             failure.times -= 1
             return failure
         return None
+
+    async def _misbehave(
+        self, request: web.Request, method: str, params: dict[str, Any], failure: Failure
+    ) -> web.Response:
+        """A network fault: recorded as it arrives; the method itself never runs."""
+        self.requests.append(Recorded(method, params, 0, time.monotonic(), fault=failure.fault))
+        if failure.fault == STALL:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), failure.stall_s)
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            if failure.fault == CUT:  # a status line, headers and half of the promised body
+                transport.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b'Content-Length: 64\r\n\r\n{"ok":tr'
+                )
+            transport.close()
+        # aiohttp cannot write this to the closed connection and lets it go quietly.
+        return web.Response(status=500)
 
     # ------------------------------------------------------------------ test controls
 
@@ -297,8 +364,35 @@ class FakeBotAPI:
         times: int = 1,
         retry_after: int | None = None,
         description: str | None = None,
+        for_s: float | None = None,
+        html: bool = False,
     ) -> None:
-        self.failures.append(Failure(method, status, chat_id, times, retry_after, description))
+        """Answers matching requests with an error: the next ``times``, or all for ``for_s``.
+
+        ``html``: the answer is a proxy's HTML error page instead of Telegram's JSON.
+        """
+        until = time.monotonic() + for_s if for_s is not None else None
+        self.failures.append(
+            Failure(method, status, chat_id, times, retry_after, description, until, html)
+        )
+
+    def stall(
+        self, method: str, seconds: float, *, chat_id: int | None = None, times: int = 1
+    ) -> None:
+        """The next ``times`` matching requests get no answer for ``seconds`` (longer than the
+        client waits); then their connections are closed. The method does not run."""
+        self.failures.append(Failure(method, 0, chat_id, times, fault=STALL, stall_s=seconds))
+
+    def drop(
+        self, method: str, *, chat_id: int | None = None, times: int = 1, midway: bool = False
+    ) -> None:
+        """The next ``times`` matching requests have their connection closed without an
+        answer (``midway``: after the status line, headers and part of the body)."""
+        self.failures.append(Failure(method, 0, chat_id, times, fault=CUT if midway else DROP))
+
+    def faulted(self, method: str, *, chat_id: int | None = None) -> list[Recorded]:
+        """Requests that met a network fault (stalled or dropped), oldest first."""
+        return [r for r in self.calls(method, chat_id=chat_id) if r.fault is not None]
 
     def send(
         self,

@@ -35,7 +35,7 @@ from transformers import (
     RobertaTokenizerFast,
 )
 
-from inference.export.labels import GOEMOTIONS_LABELS
+from inference.export.labels import BERT_EMOTION_LABELS, EMOTION_LABELS, GOEMOTIONS_LABELS
 
 CHAT_TEXTS = (
     "hello there 👋",
@@ -73,22 +73,6 @@ _CORPUS = (
     "Can you help me with my homework please",
 )
 
-EMOTION_LABELS = ("sadness", "joy", "love", "anger", "fear", "surprise")
-BERT_EMOTION_LABELS = (
-    "Sadness",
-    "Anger",
-    "Love",
-    "Surprise",
-    "Fear",
-    "Happiness",
-    "Neutral",
-    "Disgust",
-    "Shame",
-    "Guilt",
-    "Confusion",
-    "Desire",
-    "Sarcasm",
-)
 BERTMOJI_LABELS = 250
 NAMED_EMOJI = {"pizza_emoji": "🍕", ":dog:": "🐶", "red_heart": "❤️"}
 """Names written into ``emoji_mappings.json`` and the emoji they must resolve to."""

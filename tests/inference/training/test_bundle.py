@@ -264,3 +264,36 @@ def test_logit_adjustment_can_be_turned_off(tmp_path: Path, trained_run: TrainRe
 def test_logit_adjustment_is_recorded(report: BundleReport) -> None:
     provenance = read_manifest(report.path / "manifest.json").provenance
     assert set(provenance["logit_adjustment"]) == {"tweeteval-emoji"}
+
+
+def test_static_int8_with_calibration_runs_batched_and_fused(
+    tmp_path: Path, trained_run: TrainResult, dev: dict[str, Dataset]
+) -> None:
+    report = build_bundle(
+        trained_run.final, tmp_path / "static", int8=True, dev=dev, calibration=TEXTS * 4
+    )
+    manifest = read_manifest(report.path / "manifest.json")
+    quantization = manifest.provenance["quantization"]
+    # the tiny model's dev drop decides; either way the fused operators are recorded
+    assert quantization["fused"]["MultiHeadAttention"] >= 1
+    engine = Engine.from_path(report.path)
+    if quantization.get("row_independent"):
+        assert "static int8" in quantization["method"]
+        assert not engine.bundle.row_wise
+    # a text's probabilities do not depend on its batch-mates
+    together = engine.predict(TEXTS)
+    for text, batched in zip(TEXTS, together, strict=True):
+        (alone,) = engine.predict([text])
+        for head in manifest.heads:
+            if head.kind is HeadKind.EMBEDDING:
+                continue
+            np.testing.assert_allclose(
+                batched[head.name].probabilities, alone[head.name].probabilities, atol=1e-5
+            )
+
+
+def test_static_candidate_is_the_first_tried(tmp_path: Path, trained_run: TrainResult) -> None:
+    report = build_bundle(trained_run.final, tmp_path / "static", int8=True, calibration=TEXTS)
+    manifest = read_manifest(report.path / "manifest.json")
+    assert manifest.provenance["quantization"]["row_independent"] is True
+    assert not Engine.from_path(report.path).bundle.row_wise

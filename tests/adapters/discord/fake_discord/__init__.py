@@ -8,7 +8,18 @@
 """
 
 from tests.adapters.discord.fake_discord.rules import EPHEMERAL
-from tests.adapters.discord.fake_discord.server import FakeDiscord, Interaction, Request
+from tests.adapters.discord.fake_discord.server import (
+    CALLBACK_ROUTE,
+    CUT,
+    DROP,
+    FOLLOWUP_ROUTE,
+    MESSAGE_ROUTE,
+    REACTION_ROUTE,
+    STALL,
+    FakeDiscord,
+    Interaction,
+    Request,
+)
 from tests.adapters.discord.fake_discord.world import (
     ADD_REACTIONS,
     GUILD_MESSAGES,
@@ -28,12 +39,19 @@ from tests.adapters.discord.fake_discord.world import (
 
 __all__ = [
     "ADD_REACTIONS",
+    "CALLBACK_ROUTE",
+    "CUT",
+    "DROP",
     "EPHEMERAL",
+    "FOLLOWUP_ROUTE",
     "GUILD_MESSAGES",
     "MANAGE_GUILD",
     "MESSAGE_CONTENT",
+    "MESSAGE_ROUTE",
+    "REACTION_ROUTE",
     "READ_MESSAGE_HISTORY",
     "SEND_MESSAGES",
+    "STALL",
     "USE_APPLICATION_COMMANDS",
     "VIEW_CHANNEL",
     "Channel",

@@ -12,13 +12,16 @@ acknowledgement; command sync with Discord's naming rules. Errors carry Discord'
 Tests drive it (:meth:`FakeDiscord.post`, :meth:`FakeDiscord.use_slash_command` ...), inject
 trouble (:meth:`FakeDiscord.rate_limit`: 429 with ``retry_after``; :meth:`FakeDiscord.revoke`:
 a permission change the gateway does not announce, so the next request meets a real 403;
-:meth:`FakeDiscord.drop`: the server closes the gateway socket) and read what it received
-(:attr:`FakeDiscord.requests`, :meth:`FakeDiscord.received`).
+:meth:`FakeDiscord.drop`: the server closes the gateway socket; REST faults:
+:meth:`FakeDiscord.fail` answers 5xx, :meth:`FakeDiscord.stall` holds a request unanswered,
+:meth:`FakeDiscord.hang_up` closes its connection without a (whole) answer) and read what it
+received (:attr:`FakeDiscord.requests`, :meth:`FakeDiscord.received`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import json
 import re
@@ -64,6 +67,28 @@ from tests.adapters.discord.fake_discord.world import (
 API = "/api/v10"
 INTERACTION_DEADLINE_S = 3.0
 
+#: REST network faults (:attr:`Request.fault`): no answer for a while, then the connection is
+#: closed; the connection closed without an answer; closed halfway through an answer.
+STALL, DROP, CUT = "stall", "drop", "cut"
+
+#: Route patterns for fault injection (decoded paths, without the /api/v10 prefix).
+REACTION_ROUTE = r"/channels/{channel}/messages/[0-9]+/reactions/.+/@me"
+MESSAGE_ROUTE = r"/channels/{channel}/messages/[0-9]+"
+CALLBACK_ROUTE = r"/interactions/[0-9]+/[^/]+/callback"
+FOLLOWUP_ROUTE = r"/webhooks/[0-9]+/[^/]+"
+
+_PHRASES = {
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+#: What Cloudflare in front of Discord answers with for a 5xx (not Discord's JSON).
+_EDGE_PAGE = (
+    "<html><head><title>{code} {phrase}</title></head><body><center><h1>{code} {phrase}</h1>"
+    "</center><hr><center>cloudflare</center></body></html>"
+)
+
 
 @dataclass(frozen=True)
 class Request:
@@ -77,6 +102,7 @@ class Request:
     at: float  # time.monotonic()
     status: int = 0
     answer: Any = None
+    fault: str | None = None  # STALL, DROP or CUT: no (whole) answer was sent
 
 
 @dataclass
@@ -86,6 +112,19 @@ class RateLimit:
     retry_after: float
     times: int
     blocked_until: float = 0.0
+
+
+@dataclass
+class Fault:
+    """An injected REST fault for the next ``times`` matching requests."""
+
+    method: str
+    pattern: re.Pattern[str]
+    times: int
+    status: int = 0  # a 5xx answer, unless ``network`` is set
+    html: bool = False
+    network: str | None = None  # STALL, DROP or CUT
+    stall_s: float = 0.0
 
 
 @dataclass
@@ -120,6 +159,7 @@ class FakeDiscord:
         self.reactions: dict[tuple[int, int], dict[str, set[int]]] = {}
         self.requests: list[Request] = []
         self.rate_limits: list[RateLimit] = []
+        self.faults: list[Fault] = []
         self.early_retries: list[Request] = []
         self.interactions: dict[int, Interaction] = {}
         self.global_commands: list[dict[str, Any]] = []
@@ -130,6 +170,7 @@ class FakeDiscord:
         )
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._closing = asyncio.Event()
         self._routes: list[tuple[str, re.Pattern[str], Callable[..., Any], bool]] = []
         self._add_routes()
 
@@ -149,6 +190,7 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def close(self) -> None:
+        self._closing.set()
         await self.gateway.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -271,6 +313,28 @@ class FakeDiscord:
     ) -> None:
         """The next ``times`` matching requests get 429 with ``retry_after`` seconds."""
         self.rate_limits.append(RateLimit(method, re.compile(path_pattern), retry_after, times))
+
+    def fail(
+        self, method: str, path_pattern: str, status: int, *, times: int = 1, html: bool = False
+    ) -> None:
+        """The next ``times`` matching requests get ``status`` (a 5xx) with Discord's JSON
+        error, or with ``html`` the HTML page of the edge proxy in front of Discord."""
+        self.faults.append(Fault(method, re.compile(path_pattern), times, status, html))
+
+    def stall(self, method: str, path_pattern: str, seconds: float, *, times: int = 1) -> None:
+        """The next ``times`` matching requests get no answer for ``seconds``; then their
+        connections are closed. The route does not run."""
+        self.faults.append(
+            Fault(method, re.compile(path_pattern), times, network=STALL, stall_s=seconds)
+        )
+
+    def hang_up(
+        self, method: str, path_pattern: str, *, times: int = 1, midway: bool = False
+    ) -> None:
+        """The next ``times`` matching requests have their connection closed without an
+        answer (``midway``: after the status line, headers and part of the body)."""
+        network = CUT if midway else DROP
+        self.faults.append(Fault(method, re.compile(path_pattern), times, network=network))
 
     # -------------------------------------------------------------- what tests look at
 
@@ -491,6 +555,9 @@ class FakeDiscord:
                 return self._record(
                     request, path, raw, body, 401, {"message": "401: Unauthorized", "code": 0}
                 )
+            fault = self._fault(request.method, path)
+            if fault is not None:
+                return await self._misbehave(request, path, raw, body, fault)
             limited = self._rate_limited(request.method, path)
             if limited is not None:
                 return self._record(request, path, raw, body, 429, limited[0], headers=limited[1])
@@ -533,6 +600,61 @@ class FakeDiscord:
         # Exactly "application/json", as Discord sends it (discord.py compares the header).
         out = {"Content-Type": "application/json"} | (headers or {})
         return web.Response(status=status, body=json.dumps(answer).encode(), headers=out)
+
+    def _fault(self, method: str, path: str) -> Fault | None:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.pattern.fullmatch(path):
+                fault.times -= 1
+                return fault
+        return None
+
+    async def _misbehave(
+        self, request: web.Request, path: str, raw: str, body: Any, fault: Fault
+    ) -> web.Response:
+        """An injected fault: a 5xx answer, or a network fault (the route never runs)."""
+        if fault.network is None:
+            phrase = _PHRASES.get(fault.status, "Server Error")
+            if not fault.html:
+                answer = {"message": f"{fault.status}: {phrase}", "code": 0}
+                return self._record(request, path, raw, body, fault.status, answer)
+            page = _EDGE_PAGE.format(code=fault.status, phrase=phrase)
+            self.requests.append(
+                Request(
+                    request.method,
+                    path,
+                    raw,
+                    dict(request.query),
+                    body,
+                    time.monotonic(),
+                    fault.status,
+                    page,
+                )
+            )
+            return web.Response(status=fault.status, text=page, content_type="text/html")
+        self.requests.append(
+            Request(
+                request.method,
+                path,
+                raw,
+                dict(request.query),
+                body,
+                time.monotonic(),
+                fault=fault.network,
+            )
+        )
+        if fault.network == STALL:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.stall_s)
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            if fault.network == CUT:  # a status line, headers and half of the promised body
+                transport.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b'Content-Length: 64\r\n\r\n{"id":'
+                )
+            transport.close()
+        # aiohttp cannot write this to the closed connection and lets it go quietly.
+        return web.Response(status=500)
 
     def _rate_limited(self, method: str, path: str) -> tuple[dict[str, Any], dict[str, str]] | None:
         now = time.monotonic()

@@ -1,0 +1,1 @@
+"""``moodmoji bench``: the default pipeline measured against the stacks it replaces."""

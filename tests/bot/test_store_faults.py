@@ -1,0 +1,491 @@
+"""SQLite faults under the settings store, on real files (reliability suite).
+
+Injected for real: another connection holding ``BEGIN EXCLUSIVE`` on the file (busy), a store
+opened read-only beside a live writer, and a full disk (``PRAGMA max_page_count`` on the store's
+own connection, so that SQLite itself answers ``SQLITE_FULL``). ``test_store.py`` already covers
+a held ``BEGIN IMMEDIATE`` with two writes and the read-only mode on its own; this file adds
+every write and the bot's paths under each fault, and checks what was kept from a NEW
+connection afterwards.
+
+Then the decision path: ``MoodBot.decide``/``adecide`` with a store that cannot be read or
+written. A store that cannot be read skips the message (the opt-outs could not be checked: fail
+closed); a mood count that cannot be written is logged and the decision still returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+
+from bot.core import MoodBot
+from bot.messages import IncomingMessage, Platform
+from bot.store import SettingsStore, StoreError
+from tests.conftest import BotFactory
+
+pytestmark = pytest.mark.reliability
+
+DAY = datetime.date(2024, 5, 17)
+EMOJI = "<:party:123456789012345678>"
+BUSY_S = 0.2  # the store's busy timeout in these tests (the default is 5 s)
+NO_HANG_S = 30.0
+TG = "telegram"
+TEXT = "what a lovely surprise, thank you all so much (kiwi-ostrich-51)"
+Fault = Literal["busy", "full", "read-only"]
+
+
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "state" / "moodmoji.sqlite3"
+
+
+def seed(store: SettingsStore) -> None:
+    """Settings, opt-outs and mood counts that every fault must leave intact."""
+    store.update_chat(TG, -1001, mode="react", custom_emoji={"joy": EMOJI})
+    store.update_chat(TG, -1002, max_suggestions=1)
+    store.update_chat(TG, "chat-off", mode="off")
+    store.set_opt_out(TG, "user", "u-out", True)
+    store.set_opt_out(TG, "chat", -1003, True)
+    store.record_mood(TG, -1001, "joy", day=DAY, count=3)
+    store.record_mood(TG, -1001, "sadness", day=DAY)
+
+
+def seeded(db: Path) -> Path:
+    with SettingsStore.open(db) as store:
+        seed(store)
+    return db
+
+
+def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of every table, read through a NEW read-only connection."""
+    connection = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        return {
+            table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("chat_settings", "opt_outs", "mood_counts")
+        }
+    finally:
+        connection.close()
+
+
+def assert_seed_intact(store: SettingsStore) -> None:
+    assert store.chat_overrides(TG, -1001) == {"mode": "react", "custom_emoji": {"joy": EMOJI}}
+    assert store.chat_overrides(TG, -1002) == {"max_suggestions": 1}
+    assert store.opt_out(TG, "any", "u-out") is not None
+    assert store.opt_out(TG, -1003, None) is not None
+    assert store.mood_counts(TG, -1001)[DAY.isoformat()] == {"joy": 3, "sadness": 1}
+
+
+def writes(store: SettingsStore, bot: MoodBot) -> dict[str, Callable[[], object]]:
+    """Every kind of write, through the store and through the bot."""
+    return {
+        "update_chat": lambda: store.update_chat(TG, -1002, max_suggestions=3),
+        "reset_chat": lambda: store.reset_chat(TG, -1001),
+        "set_opt_out": lambda: store.set_opt_out(TG, "user", "u-new", True),
+        "withdraw_opt_out": lambda: store.set_opt_out(TG, "user", "u-out", False),
+        "record_mood": lambda: store.record_mood(TG, -1001, "joy", day=DAY),
+        "delete_user": lambda: store.delete_user(TG, "u-out"),
+        "delete_chat": lambda: store.delete_chat(TG, -1001),
+        "bot.forget_user": lambda: bot.forget_user(Platform.TELEGRAM, "u-out"),
+        "bot.forget_chat": lambda: bot.forget_chat(Platform.TELEGRAM, "-1001"),
+    }
+
+
+def assert_clear(error: StoreError, db: Path, problem: str) -> None:
+    assert error.path == str(db)
+    assert error.problem.startswith(problem), error.problem
+    assert str(error).startswith(f"{db}: {problem}")
+    assert "\n" not in str(error)
+    assert isinstance(error.__cause__, sqlite3.Error)
+
+
+@contextmanager
+def exclusive_lock(db: Path) -> Iterator[sqlite3.Connection]:
+    """Another connection holding ``BEGIN EXCLUSIVE`` (with a write of its own) until exit."""
+    holder = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute(
+        "INSERT INTO opt_outs (platform, kind, subject_id, since) "
+        "VALUES ('telegram', 'user', 'holder', '2024-05-17T00:00:00+00:00')"
+    )
+    try:
+        yield holder
+    finally:
+        if holder.in_transaction:
+            holder.execute("COMMIT")
+        holder.close()
+
+
+def rollback_journal_store(db: Path) -> SettingsStore:
+    """A store on a file without WAL (where WAL is unavailable): a writer's lock blocks reads."""
+    connection = sqlite3.connect(db, isolation_level=None)
+    assert connection.execute("PRAGMA journal_mode = DELETE").fetchone() == ("delete",)
+    connection.close()
+    connection = sqlite3.connect(db, timeout=BUSY_S, isolation_level=None, check_same_thread=False)
+    return SettingsStore(connection, str(db))
+
+
+def fill_until_full(store: SettingsStore, connection: sqlite3.Connection) -> tuple[str, int]:
+    """Caps the file at its size, then writes until SQLite reports it full.
+
+    Returns:
+        The kind of write that failed and how many writes succeeded before it.
+
+    """
+    pages = connection.execute("PRAGMA page_count").fetchone()[0]
+    connection.execute(f"PRAGMA max_page_count = {pages + 2}")
+    kinds: list[tuple[str, Callable[[int], object]]] = [
+        ("settings", lambda i: store.update_chat(TG, f"fill-{i}", custom_emoji={"joy": EMOJI})),
+        ("opt-out", lambda i: store.set_opt_out(TG, "user", f"fill-{i}", True)),
+        ("mood", lambda i: store.record_mood(TG, f"fill-{i}", "joy", day=DAY)),
+    ]
+    for i in range(20_000):
+        kind, write = kinds[i % len(kinds)]
+        try:
+            write(i)
+        except StoreError as exc:
+            assert "disk full" in exc.problem and "database or disk is full" in str(exc)
+            return kind, i
+    raise AssertionError("the capped file never filled up")
+
+
+def capped_store(db: Path) -> tuple[SettingsStore, sqlite3.Connection]:
+    """A store on a connection the test holds, so that it can cap the file's size."""
+    connection = sqlite3.connect(db, timeout=BUSY_S, isolation_level=None, check_same_thread=False)
+    return SettingsStore(connection, str(db)), connection
+
+
+def message(chat: str | int, author: str, n: int = 1, text: str = TEXT) -> IncomingMessage:
+    return IncomingMessage(Platform.TELEGRAM, str(chat), f"m{n}", author, text)
+
+
+def assert_text_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    assert "kiwi-ostrich" not in caplog.text
+    assert all("kiwi-ostrich" not in r.getMessage() for r in caplog.records)
+
+
+# ---------------------------------------------------------------------------- busy
+
+
+def test_an_exclusive_lock_refuses_every_write_clearly_and_loses_nothing(
+    db: Path, make_bot: BotFactory
+) -> None:
+    store = SettingsStore.open(seeded(db), timeout=BUSY_S)
+    bot = make_bot(store=store)
+    before = dump(db)
+    refused = 0
+    with exclusive_lock(db):
+        for write in writes(store, bot).values():
+            with pytest.raises(StoreError) as caught:
+                write()
+            assert_clear(caught.value, db, "busy")
+            refused += 1
+        # WAL: reads go on while another connection writes, and see only committed data.
+        assert_seed_intact(store)
+        assert store.opt_out(TG, None, "holder") is None
+        assert bot.settings_for(Platform.TELEGRAM, "-1002").max_suggestions == 1
+    assert refused == 9
+    after = dump(db)
+    holder_row = [r for r in after["opt_outs"] if r[2] == "holder"]
+    assert len(holder_row) == 1  # the lock holder's own write committed
+    assert {**after, "opt_outs": [r for r in after["opt_outs"] if r[2] != "holder"]} == before
+    # The lock is gone: the same writes go through, and the earlier data is there.
+    assert store.update_chat(TG, -1002, max_suggestions=3) == {"max_suggestions": 3}
+    store.record_mood(TG, -1001, "joy", day=DAY)
+    assert store.mood_counts(TG, -1001) == {DAY.isoformat(): {"joy": 4, "sadness": 1}}
+    assert bot.forget_user(Platform.TELEGRAM, "u-out").opt_outs == 1
+    store.close()
+    with SettingsStore.open(db, read_only=True) as fresh:
+        assert fresh.chat_overrides(TG, -1002) == {"max_suggestions": 3}
+        assert fresh.chat_overrides(TG, -1001) == {"mode": "react", "custom_emoji": {"joy": EMOJI}}
+        assert fresh.opt_out(TG, None, "u-out") is None
+        assert fresh.opt_out(TG, None, "holder") is not None
+
+
+def test_a_write_waits_out_a_lock_shorter_than_its_busy_timeout(db: Path) -> None:
+    store = SettingsStore.open(seeded(db), timeout=NO_HANG_S)
+    with exclusive_lock(db) as holder:
+        release = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+        release.start()
+        try:
+            # Blocks in SQLite's busy handler until the holder commits, then succeeds.
+            assert store.update_chat(TG, -1002, max_suggestions=2) == {"max_suggestions": 2}
+        finally:
+            release.join(NO_HANG_S)
+    assert store.opt_out(TG, None, "holder") is not None
+    store.close()
+    with SettingsStore.open(db, read_only=True) as fresh:
+        assert fresh.chat_overrides(TG, -1002) == {"max_suggestions": 2}
+        assert fresh.chat_overrides(TG, -1001) == {"mode": "react", "custom_emoji": {"joy": EMOJI}}
+
+
+def test_without_wal_a_lock_fails_reads_clearly_until_released(db: Path) -> None:
+    store = rollback_journal_store(seeded(db))
+    before = dump(db)
+    reads: dict[str, Callable[[], object]] = {
+        "chat_overrides": lambda: store.chat_overrides(TG, -1001),
+        "opt_out": lambda: store.opt_out(TG, -1001, "u-out"),
+        "mood_counts": lambda: store.mood_counts(TG, -1001),
+        "schema_version": lambda: store.schema_version,
+    }
+    with exclusive_lock(db):
+        for write in reads.values():
+            with pytest.raises(StoreError) as caught:
+                write()
+            assert_clear(caught.value, db, "busy")
+    assert_seed_intact(store)
+    store.close()
+    assert {k: v for k, v in dump(db).items() if k != "opt_outs"} == {
+        k: v for k, v in before.items() if k != "opt_outs"
+    }
+
+
+# ---------------------------------------------------------------------------- read-only
+
+
+def test_a_read_only_store_beside_a_live_writer(db: Path, make_bot: BotFactory) -> None:
+    writer = SettingsStore.open(seeded(db))
+    reader = SettingsStore.open(db, read_only=True)
+    bot = make_bot(store=reader)
+    refused = 0
+    for write in writes(reader, bot).values():
+        with pytest.raises(StoreError) as caught:
+            write()
+        assert_clear(caught.value, db, "read-only")
+        refused += 1
+    assert refused == 9
+    # The writer is unaffected, and the reader sees what it commits.
+    writer.update_chat(TG, "new-chat", mode="suggest")
+    writer.record_mood(TG, -1001, "joy", day=DAY)
+    assert reader.chat_overrides(TG, "new-chat") == {"mode": "suggest"}
+    assert bot.settings_for(Platform.TELEGRAM, "new-chat").mode.suggests
+    assert reader.mood_counts(TG, -1001) == {DAY.isoformat(): {"joy": 4, "sadness": 1}}
+    reader.close()
+    writer.update_chat(TG, "new-chat", max_suggestions=2)
+    writer.close()
+    with SettingsStore.open(db, read_only=True) as fresh:
+        assert fresh.chat_overrides(TG, "new-chat") == {"mode": "suggest", "max_suggestions": 2}
+        assert fresh.opt_out(TG, None, "u-out") is not None
+        assert fresh.chat_overrides(TG, -1002) == {"max_suggestions": 1}
+
+
+# ---------------------------------------------------------------------------- disk full
+
+
+def test_a_full_disk_fails_writes_clearly_and_keeps_what_was_stored(db: Path) -> None:
+    store, connection = capped_store(seeded(db))
+    before = dump(db)
+    failed_kind, written = fill_until_full(store, connection)
+    assert written > 0
+    failed_id = f"fill-{written}"
+    # The write that failed left no trace; the store still reads.
+    assert store.chat_overrides(TG, failed_id) == {}
+    assert store.opt_out(TG, None, failed_id) is None
+    assert store.mood_counts(TG, failed_id) == {}
+    assert_seed_intact(store)
+    # More writes while full: each succeeds (room in a page) or fails clearly, never otherwise.
+    outcomes = []
+    late: list[Callable[[], object]] = [
+        lambda: store.update_chat(TG, "late", custom_emoji={"joy": EMOJI, "fear": EMOJI}),
+        lambda: store.set_opt_out(TG, "user", "late", True),
+        lambda: store.record_mood(TG, "late", "fear", day=DAY),
+    ]
+    for n, write in enumerate(late):
+        try:
+            write()
+            outcomes.append(f"ok-{n}")
+        except StoreError as exc:
+            assert_clear(exc, db, "disk full")
+            outcomes.append(f"full-{n}")
+    # What was stored reads back intact from a NEW connection.
+    after = dump(db)
+    for table, rows in before.items():
+        assert set(rows) <= set(after[table]), table
+    with SettingsStore.open(db, read_only=True) as fresh:
+        assert_seed_intact(fresh)
+        for i in range(written):
+            kind = i % 3
+            if kind == 0:
+                assert fresh.chat_overrides(TG, f"fill-{i}") == {"custom_emoji": {"joy": EMOJI}}
+            elif kind == 1:
+                assert fresh.opt_out(TG, None, f"fill-{i}") is not None
+            else:
+                assert fresh.mood_counts(TG, f"fill-{i}") == {DAY.isoformat(): {"joy": 1}}
+    # Space is freed: the write that failed now succeeds.
+    connection.execute("PRAGMA max_page_count = 1000000")
+    store.update_chat(TG, failed_id, custom_emoji={"joy": EMOJI})
+    store.set_opt_out(TG, "user", failed_id, True)
+    store.record_mood(TG, failed_id, "joy", day=DAY)
+    store.close()
+    with SettingsStore.open(db, read_only=True) as fresh:
+        assert fresh.chat_overrides(TG, failed_id) == {"custom_emoji": {"joy": EMOJI}}
+        assert fresh.opt_out(TG, None, failed_id) is not None
+        assert_seed_intact(fresh)
+    assert failed_kind in ("settings", "opt-out", "mood")
+    print(f"\nfull after {written} writes ({failed_kind} failed); while full: {outcomes}")
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+@contextmanager
+def observed(bot: MoodBot) -> Iterator[list[int]]:
+    sizes: list[int] = []
+    bot.add_batch_observer(lambda size, seconds: sizes.append(size))
+    yield sizes
+
+
+async def test_a_store_that_cannot_be_read_never_lets_a_message_through_unchecked(
+    db: Path, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store = rollback_journal_store(seeded(db))
+    bot = make_bot(store=store)
+    with observed(bot) as runs:
+        with exclusive_lock(db):
+            outcomes = [
+                bot.decide(message(-1001, "u1")),
+                await asyncio.wait_for(bot.adecide(message(-1001, "u1")), NO_HANG_S),
+            ]
+            for outcome in outcomes:
+                # never an analysis, because the opt-outs could not be checked
+                assert outcome.skipped == "store-unavailable", outcome
+            assert runs == []
+        # Lock released: the stored settings and opt-outs apply again, unharmed.
+        assert (await bot.adecide(message(-1003, "u1"))).skipped == "opt-out"
+        assert (await bot.adecide(message(-1001, "u-out"))).skipped == "opt-out"
+        assert (await bot.adecide(message("chat-off", "u1"))).skipped == "mode-off"
+        decision = await bot.adecide(message(-1001, "u1"))
+        assert decision.skipped is None and decision.moods
+        assert runs == [1]
+    assert store.mood_counts(TG, -1001)[DAY.isoformat()] == {"joy": 3, "sadness": 1}
+    await bot.aclose()
+    assert_text_not_logged(caplog)
+
+
+async def test_a_store_that_cannot_be_read_skips_the_message_with_a_logged_reason(
+    db: Path, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store = rollback_journal_store(seeded(db))
+    bot = make_bot(store=store)
+    try:
+        with observed(bot) as runs, exclusive_lock(db):
+            decisions = [
+                bot.decide(message(-1001, "u1")),
+                await asyncio.wait_for(bot.adecide(message(-1001, "u2", 2)), NO_HANG_S),
+            ]
+            assert runs == []  # never analysed: the opt-outs could not be checked
+    finally:
+        await bot.aclose()
+    for decision in decisions:
+        assert decision.skipped and not decision.moods and not decision.reactions
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING and "busy" in r.message]
+    assert len(warnings) == 2
+    assert_text_not_logged(caplog)
+
+
+def mood_row_fits(connection: sqlite3.Connection, chat: str, mood: str) -> bool:
+    """Whether today's count of ``mood`` in ``chat`` could be written now (tried, rolled back)."""
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        connection.execute(
+            "INSERT INTO mood_counts (platform, chat_id, day, mood, count) VALUES (?, ?, ?, ?, 1) "
+            "ON CONFLICT (platform, chat_id, day, mood) DO UPDATE SET count = count + 1",
+            (TG, chat, today, mood),
+        )
+    except sqlite3.OperationalError as exc:
+        assert "full" in str(exc)
+        return False
+    finally:
+        if connection.in_transaction:  # SQLITE_FULL may have rolled it back already
+            connection.execute("ROLLBACK")
+    return True
+
+
+@contextmanager
+def failing_mood_writes(db: Path, fault: Fault, mood: str) -> Iterator[SettingsStore]:
+    """A store whose reads work and whose writes (today's ``mood`` in chat -1001) fail."""
+    if fault == "busy":
+        store = SettingsStore.open(db, timeout=BUSY_S)
+        with exclusive_lock(db):
+            yield store
+    elif fault == "full":
+        store, connection = capped_store(db)
+        fill_until_full(store, connection)
+        pad = 0
+        while mood_row_fits(connection, "-1001", mood):  # fill what room is left near that row
+            with suppress(StoreError):
+                store.record_mood(TG, -1001, "joy", day=DAY - datetime.timedelta(days=pad + 1))
+            pad += 1
+            assert pad < 20_000, "the capped file never filled up"
+        yield store
+    else:
+        store = SettingsStore.open(db, read_only=True)
+        yield store
+    store.close()
+
+
+@pytest.mark.parametrize("fault", ["busy", "full"])
+async def test_a_failed_mood_count_never_poisons_the_bot(
+    db: Path, fault: Fault, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seeded(db)
+    reference = make_bot().decide(message(-1001, "u1"))
+    assert reference.moods
+    with failing_mood_writes(db, fault, reference.moods[0].label) as store:
+        bot = make_bot(store=store)
+        outcome = await asyncio.wait_for(bot.adecide(message(-1001, "u1")), NO_HANG_S)
+        assert outcome.moods == reference.moods
+        await bot.aclose()
+    # The fault is gone: a new decision counts its mood on top of the intact counts.
+    with SettingsStore.open(db) as store:
+        bot = make_bot(store=store)
+        decision = await asyncio.wait_for(bot.adecide(message(-1001, "u1", 2)), NO_HANG_S)
+        assert decision.moods == reference.moods
+        today = datetime.datetime.now(datetime.UTC).date().isoformat()
+        counts = store.mood_counts(TG, -1001)
+        assert counts[DAY.isoformat()] == {"joy": 3, "sadness": 1}
+        assert counts[today] == {decision.moods[0].label: 1}
+        assert_seed_intact(store)
+        await bot.aclose()
+    assert_text_not_logged(caplog)
+
+
+@pytest.mark.parametrize("fault", ["busy", "full", "read-only"])
+async def test_a_failed_mood_count_still_gives_the_decision(
+    db: Path, fault: Fault, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    seeded(db)
+    reference = make_bot()
+    expected = [reference.decide(message(-1001, "u1")), reference.decide(message(-1001, "u2", 2))]
+    assert expected[0].moods
+    with failing_mood_writes(db, fault, expected[0].moods[0].label) as store:
+        bot = make_bot(store=store)
+        try:
+            got = [
+                bot.decide(message(-1001, "u1")),
+                await asyncio.wait_for(bot.adecide(message(-1001, "u2", 2)), NO_HANG_S),
+            ]
+        finally:
+            bot.store = None  # closed by failing_mood_writes, after this test read the counts
+            await bot.aclose()
+        assert [d.moods for d in got] == [d.moods for d in expected]
+        assert [d.reactions for d in got] == [d.reactions for d in expected]
+        counts = store.mood_counts(TG, -1001)
+        assert counts[DAY.isoformat()] == {"joy": 3, "sadness": 1}
+        assert datetime.datetime.now(datetime.UTC).date().isoformat() not in counts
+    assert any(r.levelno == logging.WARNING for r in caplog.records)
+    assert_text_not_logged(caplog)
