@@ -411,14 +411,20 @@ def reference_corpus() -> tuple[str, ...]:
     return tuple(texts)
 
 
-def _save_spm_tokenizer(directory: Path, corpus: Sequence[str]) -> int:
+def save_spm_tokenizer(
+    directory: Path,
+    corpus: Sequence[str],
+    *,
+    vocab_size: int = SPM_VOCAB_SIZE,
+    declared_max_length: int | None = None,
+) -> int:
     """Trains and saves a DeBERTa-v3-style SentencePiece tokenizer; returns its size."""
     buffer = io.BytesIO()
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(corpus),
         model_writer=buffer,
         model_type="unigram",
-        vocab_size=SPM_VOCAB_SIZE,
+        vocab_size=vocab_size,
         hard_vocab_limit=False,
         character_coverage=1.0,
         pad_id=0,
@@ -434,8 +440,9 @@ def _save_spm_tokenizer(directory: Path, corpus: Sequence[str]) -> int:
         minloglevel=2,
     )
     model = buffer.getvalue()
+    directory.mkdir(parents=True, exist_ok=True)
     (directory / SPM_FILE).write_bytes(model)
-    config = {
+    config: dict[str, Any] = {
         "tokenizer_class": "DebertaV2Tokenizer",
         "vocab_type": "spm",
         "do_lower_case": False,
@@ -448,6 +455,8 @@ def _save_spm_tokenizer(directory: Path, corpus: Sequence[str]) -> int:
         "pad_token": "[PAD]",
         "mask_token": "[MASK]",
     }
+    if declared_max_length is not None:
+        config["model_max_length"] = declared_max_length
     (directory / "tokenizer_config.json").write_text(json.dumps(config, indent=2) + "\n")
     return int(spm.SentencePieceProcessor(model_proto=model).get_piece_size())
 
@@ -538,7 +547,7 @@ def build_reference_checkpoint(spec: ReferenceSpec, directory: Path, seed: int =
     directory.mkdir(parents=True, exist_ok=True)
     (directory / BUILD_RECORD).unlink(missing_ok=True)
     if spec.architecture is Architecture.BERTMOJI:
-        tokens = _save_spm_tokenizer(directory, reference_corpus())
+        tokens = save_spm_tokenizer(directory, reference_corpus())
     else:
         tokens = _save_wordpiece_tokenizer(spec, directory)
     vocab = max(spec.vocab_size, tokens)

@@ -8,7 +8,6 @@ parity tests compare against it.
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import emoji
-import sentencepiece as spm
 import torch
 from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
 from torch import nn
@@ -35,6 +33,7 @@ from transformers import (
     RobertaTokenizerFast,
 )
 
+from bot.bench.reference_models import save_spm_tokenizer as bench_spm_tokenizer
 from inference.export.labels import BERT_EMOTION_LABELS, EMOTION_LABELS, GOEMOTIONS_LABELS
 
 CHAT_TEXTS = (
@@ -163,46 +162,12 @@ def save_bytelevel_tokenizer(directory: Path) -> int:
 def save_spm_tokenizer(directory: Path) -> int:
     """Saves a DeBERTa-v3 style tokenizer (``spm.model`` + ``tokenizer_config.json`` only).
 
-    Piece ids follow DeBERTa-v3: [PAD]=0, [CLS]=1, [SEP]=2, [UNK]=3, then [MASK].
-    Returns the vocabulary size.
+    Piece ids follow DeBERTa-v3: [PAD]=0, [CLS]=1, [SEP]=2, [UNK]=3, then [MASK]. The config
+    declares no sensible length limit, as DeBERTa-v3's does. Returns the vocabulary size.
     """
-    buffer = io.BytesIO()
-    spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(_CORPUS),
-        model_writer=buffer,
-        vocab_size=160,
-        model_type="unigram",
-        pad_id=0,
-        bos_id=1,
-        eos_id=2,
-        unk_id=3,
-        pad_piece="[PAD]",
-        bos_piece="[CLS]",
-        eos_piece="[SEP]",
-        unk_piece="[UNK]",
-        user_defined_symbols=["[MASK]"],
-        hard_vocab_limit=False,
-        minloglevel=2,
+    return bench_spm_tokenizer(
+        directory, _CORPUS, vocab_size=160, declared_max_length=1000000000000000019884624838656
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "spm.model").write_bytes(buffer.getvalue())
-    config = {
-        "tokenizer_class": "DebertaV2Tokenizer",
-        "do_lower_case": False,
-        "vocab_type": "spm",
-        "split_by_punct": False,
-        "bos_token": "[CLS]",
-        "eos_token": "[SEP]",
-        "cls_token": "[CLS]",
-        "sep_token": "[SEP]",
-        "unk_token": "[UNK]",
-        "pad_token": "[PAD]",
-        "mask_token": "[MASK]",
-        "model_max_length": 1000000000000000019884624838656,
-    }
-    (directory / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
-    processor = spm.SentencePieceProcessor(model_proto=buffer.getvalue())
-    return int(processor.get_piece_size())
 
 
 # --- models ---------------------------------------------------------------------------------
