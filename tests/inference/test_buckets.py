@@ -50,6 +50,7 @@ def test_plan_depends_only_on_lengths() -> None:
     assert plan_buckets(lengths) == plan_buckets(list(lengths))
 
 
+@pytest.mark.reliability
 @settings(max_examples=200, deadline=None, database=None, derandomize=True)
 @given(
     lengths=st.lists(st.integers(min_value=0, max_value=256), max_size=300),
