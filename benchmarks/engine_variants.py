@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from bot.bench.messages import load_messages
@@ -38,7 +37,6 @@ from inference.engine import Engine
 from inference.settings import EngineSettings, SessionSettings
 
 BATCH = 64
-Measure = Callable[[Engine, list[str], int], float]
 
 
 def _throughput(engine: Engine, texts: list[str], passes: int) -> float:
@@ -68,25 +66,25 @@ def main() -> None:
     parallel = EngineSettings(session=SessionSettings(intra_op_threads=1), parallel_runs=2)
     two_threads = dataclasses.replace(old_settings, session=SessionSettings(intra_op_threads=2))
     padded_two = dataclasses.replace(two_threads, buckets=padded)
-    variants: list[tuple[str, Path, EngineSettings, Measure]] = []
+    variants: list[tuple[str, Path, EngineSettings]] = []
     if args.baseline:
         variants += [
-            ("previous default, 2 threads", args.baseline, old_settings, _throughput),
-            ("+ no SkipLayerNorm re-fusion", args.baseline, unfused_norms, _throughput),
-            ("+ 1 thread x 2 runs", args.baseline, parallel, _throughput),
+            ("previous default, 2 threads", args.baseline, old_settings),
+            ("+ no SkipLayerNorm re-fusion", args.baseline, unfused_norms),
+            ("+ 1 thread x 2 runs", args.baseline, parallel),
         ]
     if args.fused_dynamic:
-        variants.append(("fused dynamic, 1 thread x 2", args.fused_dynamic, parallel, _throughput))
+        variants.append(("fused dynamic, 1 thread x 2", args.fused_dynamic, parallel))
     variants += [
-        ("static, padded, 2 threads", model, padded_two, _throughput),
-        ("static, bucketed, 2 threads", model, two_threads, _throughput),
-        ("static, bucketed, 1 thread x 2", model, parallel, _throughput),
+        ("static, padded, 2 threads", model, padded_two),
+        ("static, bucketed, 2 threads", model, two_threads),
+        ("static, bucketed, 1 thread x 2", model, parallel),
     ]
     rows = []
-    for name, path, settings, measure in variants:
+    for name, path, settings in variants:
         engine = Engine.from_path(path, settings)
         single = time_calls(lambda text, e=engine: e.predict([text]), texts)
-        rate = measure(engine, texts, args.passes)
+        rate = _throughput(engine, texts, args.passes)
         rows.append(
             {
                 "variant": name,

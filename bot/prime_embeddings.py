@@ -21,7 +21,7 @@ from pathlib import Path
 from bot.suggestions import ReplyBank, bank_texts
 from inference.analyzer import Analyzer
 from inference.default_model import resolve_model_dir
-from inference.embedding_cache import texts_key
+from inference.embedding_cache import BUNDLE_CACHE_DIR, texts_key
 from inference.engine import Engine
 from inference.vocabulary import EmojiVocabulary
 
@@ -55,7 +55,7 @@ def prime(bundle_dir: Path) -> list[Path]:
 
 def shipped_is_current(bundle_dir: Path, model: str) -> bool:
     """Whether the bundle ships the embeddings of the packaged vocabulary and reply bank."""
-    folder = bundle_dir / "embeddings"
+    folder = bundle_dir / BUNDLE_CACHE_DIR
     sets = text_sets(EmojiVocabulary.load(), ReplyBank.load())
     return all((folder / f"{texts_key(model, texts)}.npy").is_file() for texts in sets)
 

@@ -71,6 +71,8 @@ TARGETS = (
     Target("cold start <= 2 s", "cold_start_s", 2.0, True),
 )
 STACKS = ("default", "pytorch", "ort-int8")
+_EXPORT_MODULES = ("torch", "transformers", "onnx", "onnxscript", "sentencepiece", "emoji")
+"""What the reference stacks import (the export extra)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -150,7 +152,7 @@ class WorkerError(Exception):
 def _has_export_extra() -> bool:
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "onnx"))
+    return all(importlib.util.find_spec(m) is not None for m in _EXPORT_MODULES)
 
 
 def _worker(arguments: list[str]) -> dict[str, Any]:

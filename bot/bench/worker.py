@@ -90,7 +90,6 @@ def measure_default(texts: Sequence[str], quick: bool, config_path: Path | None)
             "batch64": batched[64].as_dict(),
             "microbatch64": concurrent,
             "peak_rss_mb": peak_rss_mb(),
-            "max_batch_size": bot._batch.max_batch_size,
         }
 
 

@@ -12,7 +12,7 @@ import random
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -224,7 +224,7 @@ def build_bundle(
         save_tokenizer(tokenizer, stage / TOKENIZER_FILE, int(record["max_length"]))
         base = _manifest(model, record, opset, quantization=None)
         reference = _dev_metrics(fp32, stage, base, dev, progress) if dev else {}
-        candidates = _int8_candidates(fp32, stage, calibration, base) if int8 else []
+        candidates = _int8_candidates(fp32, stage, calibration, base) if int8 else iter(())
         chosen, quantization, metrics = fp32, None, reference
         best_drop = float("inf")
         for path, candidate in candidates:
@@ -274,30 +274,27 @@ def build_bundle(
 
 def _int8_candidates(
     fp32: Path, stage: Path, calibration: Sequence[str], manifest: Manifest
-) -> list[tuple[Path, dict[str, Any]]]:
-    """The int8 graphs to try, best first: static (with calibration texts), then dynamic."""
-    candidates: list[tuple[Path, dict[str, Any]]] = []
+) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The int8 graphs to try, best first: static (with calibration texts), then dynamic.
+
+    Each graph is quantised only when asked for, so a kept static graph costs no dynamic ones.
+    """
     if calibration:
         encoder = TextEncoder.from_file(stage / TOKENIZER_FILE, manifest.max_length, INPUTS)
         feeds = [encoder.encode([text]).arrays for text in calibration]
         static = quantize_static_int8(fp32, stage / "model.int8.static.onnx", feeds)
-        candidates.append(
-            (
-                static,
-                {
-                    "method": "static int8 (onnxruntime QDQ, MinMax calibration on "
-                    f"{len(calibration)} training texts)",
-                    "per_channel": True,
-                    "row_independent": True,
-                },
-            )
+        yield (
+            static,
+            {
+                "method": "static int8 (onnxruntime QDQ, MinMax calibration on "
+                f"{len(calibration)} training texts)",
+                "per_channel": True,
+                "row_independent": True,
+            },
         )
     for kind, per_channel in (("pt", False), ("pc", True)):
         path = quantize_weights(fp32, stage / f"model.int8.{kind}.onnx", per_channel=per_channel)
-        candidates.append(
-            (path, {"method": "dynamic int8 (onnxruntime)", "per_channel": per_channel})
-        )
-    return candidates
+        yield path, {"method": "dynamic int8 (onnxruntime)", "per_channel": per_channel}
 
 
 def calibration_sample(datasets: Mapping[str, Dataset], count: int, seed: int) -> list[str]:
