@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+REACTIONS_TASK = "reactions"
 
 
 def _version() -> str:
@@ -90,14 +91,26 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser(
         "eval", help="score a model on a labelled dataset; the last stdout line is JSON"
     )
-    evaluate.add_argument("task", choices=sorted(TASKS), metavar="TASK", help=", ".join(TASKS))
+    evaluate.add_argument(
+        "task",
+        choices=[REACTIONS_TASK, *sorted(TASKS)],
+        metavar="TASK",
+        help=", ".join([REACTIONS_TASK, *TASKS]),
+    )
     evaluate.add_argument(
         "path",
         type=Path,
         metavar="PATH",
-        help="goemotions TSV, emotion text;label file, or TweetEval *_text.txt",
+        help="reactions JSONL, goemotions TSV, emotion text;label file, TweetEval *_text.txt, "
+        "or the response dataset's JSONL for reaction, trigger, intent and mood",
     )
     evaluate.add_argument("--model", type=Path, help="model bundle directory")
+    evaluate.add_argument(
+        "--platform",
+        choices=[p.value for p in Platform],
+        default=Platform.GENERIC.value,
+        help="whose reaction rules apply (eval reactions only; default generic)",
+    )
 
     train = commands.add_parser(
         "train", help="train the multi-task default model (needs the train extra)"
@@ -298,6 +311,8 @@ def _export(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace, config: Config) -> int:
     from tqdm import tqdm
 
+    if args.task == REACTIONS_TASK:
+        return _eval_reactions(args, config)
     from inference.datasets import read_dataset
     from inference.default_model import resolve_model_dir
     from inference.engine import Engine
@@ -310,6 +325,24 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
     with tqdm(total=len(dataset), desc=f"eval {args.task}", unit="text", file=sys.stderr) as bar:
         scores = evaluate(engine, dataset, bar.update)
     print(json.dumps({"task": args.task, **scores.as_dict()}), flush=True)
+    return EXIT_OK
+
+
+def _eval_reactions(args: argparse.Namespace, config: Config) -> int:
+    from tqdm import tqdm
+
+    from bot.reaction_eval import ReactionDataError, evaluate_reactions, read_rows
+
+    try:
+        rows = read_rows(args.path)
+    except ReactionDataError as exc:
+        print(f"moodmoji: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    bot = _build_bot(args, config)
+    platform = Platform(args.platform)
+    with tqdm(total=len(rows), desc="eval reactions", unit="text", file=sys.stderr) as bar:
+        scores = evaluate_reactions(bot, rows, platform, bar.update)
+    print(json.dumps({"task": REACTIONS_TASK, **scores.as_dict()}), flush=True)
     return EXIT_OK
 
 

@@ -63,6 +63,10 @@ class Reading:
         emotions: Fine emotions the model decided on, best first.
         candidates: The model's reaction candidates, best first.
         sensitivity: How careful the bot must be (:func:`bot.policy.assess`).
+        trigger: The learned probability that a reader would react at all, if the model has
+            a trigger head.
+        intents: Reply intents with their learned probabilities, best first (empty without
+            an intent head).
 
     """
 
@@ -70,6 +74,8 @@ class Reading:
     emotions: tuple[Tag, ...]
     candidates: tuple[Candidate, ...]
     sensitivity: Sensitivity
+    trigger: float | None = None
+    intents: tuple[Tag, ...] = ()
 
 
 def read(text: str, analysis: Analysis) -> Reading:
@@ -78,7 +84,9 @@ def read(text: str, analysis: Analysis) -> Reading:
     emotions = tuple(Tag(e.label, round(e.score, 4)) for e in analysis.emotions)
     candidates = tuple(Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions)
     sensitivity = assess(moods, emotions, somber_hints(analysis.emotion_scores), grave_topic(text))
-    return Reading(moods, emotions, candidates, sensitivity)
+    intents = tuple(Tag(i.label, round(i.score, 4)) for i in analysis.intents)
+    trigger = None if analysis.trigger is None else round(analysis.trigger, 4)
+    return Reading(moods, emotions, candidates, sensitivity, trigger, intents)
 
 
 @dataclass(frozen=True)
@@ -395,9 +403,7 @@ class MoodBot:
             steps.append(Step("sensitivity", f"{kind} message: {sensitivity.reason}"))
         reactions: tuple[Reaction, ...] = ()
         if explicit or settings.mode.reacts:
-            reactions = self._react(
-                message, candidates, moods, sensitivity, settings, context, explicit, steps
-            )
+            reactions = self._react(message, reading, settings, context, explicit, steps)
         else:
             steps.append(Step("mode", f"mode is {settings.mode}: no reactions"))
         suggestions: tuple[Suggestion, ...] = ()
@@ -411,6 +417,7 @@ class MoodBot:
                 sensitivity,
                 threshold=settings.suggestion_threshold,
                 limit=settings.max_suggestions,
+                intents=reading.intents,
             )
             steps.extend(suggestion_steps)
         if self.store is not None and moods and not explicit:
@@ -434,9 +441,7 @@ class MoodBot:
     def _react(
         self,
         message: IncomingMessage,
-        candidates: tuple[Candidate, ...],
-        moods: tuple[Tag, ...],
-        sensitivity: Sensitivity,
+        reading: Reading,
         settings: ChatSettings,
         context: ChatContext | None,
         explicit: bool,
@@ -450,13 +455,14 @@ class MoodBot:
         if context and context.custom_emoji:
             custom.update(context.custom_emoji)
         reactions, reaction_steps = self.policy.choose(
-            candidates,
-            sensitivity,
+            reading.candidates,
+            reading.sensitivity,
             settings.reaction_threshold,
             self.rules[message.platform],
-            mood=moods[0].label if moods else None,
+            mood=reading.moods[0].label if reading.moods else None,
             available=context.available_reactions if context else None,
             custom_emoji=custom,
+            trigger=reading.trigger,
         )
         steps.extend(reaction_steps)
         if not reactions or explicit:

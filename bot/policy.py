@@ -1,7 +1,8 @@
 """Reaction decisions: sensitivity, the confidence gate, then the platform's constraints.
 
-The ranker of the inference core already drops playful emoji when the leading mood is
-negative. The policy adds what the bot layer knows better:
+This module is the one place where the sensitivity rule lives (the inference core ranks
+candidates and leaves safety to it), and every time the rule drops a candidate the decision's
+``why`` says which and why.
 
 1. **Sensitivity** (:func:`assess`): a message is *somber* when sadness or fear leads, holds
    30 % together, the model found a somber fine emotion (grief, remorse, nervousness ...), or
@@ -10,9 +11,13 @@ negative. The policy adds what the bot layer knows better:
    no playful emoji then.
    A somber fine emotion the model gives at least :data:`CAUTION_SCORE` without deciding on it
    (a hint) also rules out playful emoji.
-2. **Confidence gate**: nothing unless the best remaining candidate scores at least the chat's
-   ``reaction_threshold``; weaker candidates are never sent in its place. Neutral logistics
-   ("the meeting moved to 3pm") rarely produce any candidate, so they get none.
+2. **Confidence gate**: with a learned trigger head (the default model), nothing unless its
+   probability that a reader would react at all reaches the chat's ``reaction_threshold``;
+   then the best remaining candidate goes, and runners-up only when the reaction head gives
+   them at least :data:`RUNNER_UP_SCORE`. Without a trigger head, nothing unless the best
+   remaining candidate scores at least the threshold (raised by agreeing runners-up); weaker
+   candidates are never sent in its place. Neutral logistics ("the meeting moved to 3pm") get
+   none.
 3. **Platform** (:class:`~bot.platforms.PlatformRules`): allowed emoji, fallbacks, counts.
 """
 
@@ -48,6 +53,8 @@ NEGATIVE_SHARE = 0.2
 AGREEMENT_WEIGHT = 0.2
 #: A somber fine emotion at least this probable makes a message negative (no playful emoji).
 CAUTION_SCORE = 0.15
+#: With a learned trigger, a runner-up goes too (where the platform allows several) from here.
+RUNNER_UP_SCORE = 0.6
 
 
 @dataclass(frozen=True)
@@ -130,19 +137,31 @@ class ReactionPolicy:
         mood: str | None = None,
         available: AbstractSet[str] | None = None,
         custom_emoji: Mapping[str, str] | None = None,
+        trigger: float | None = None,
     ) -> tuple[tuple[Reaction, ...], tuple[Step, ...]]:
         """Applies sensitivity, the confidence gate and the platform's rules.
+
+        Args:
+            candidates: The model's candidates, best first.
+            sensitivity: The message's sensitivity (:func:`assess`).
+            threshold: The chat's reaction threshold.
+            rules: The platform's rules.
+            mood: The leading mood (for platform fallbacks).
+            available: Reactions the chat allows, when it narrows the platform's list.
+            custom_emoji: The chat's custom-emoji map.
+            trigger: The learned probability that a reader would react at all; ``None``
+                gates on the candidates' own scores instead.
 
         Returns:
             The reactions (maybe none) and the steps that explain them.
 
         """
         steps: list[Step] = []
-        kept = list(candidates)
-        allowed = self._allowed_tones(sensitivity)
+        learned = trigger is not None
+        kept = list(self.allowed(candidates, sensitivity, learned=learned))
+        allowed = self._allowed_tones(sensitivity, learned)
         if allowed is not None:
-            dropped = [c for c in kept if self._tone(c.emoji) not in allowed]
-            kept = [c for c in kept if c not in dropped]
+            dropped = [c for c in candidates if c not in kept]
             if dropped:
                 names = " ".join(c.emoji for c in dropped)
                 steps.append(
@@ -152,6 +171,29 @@ class ReactionPolicy:
                         f"{'/'.join(sorted(allowed))} emoji",
                     )
                 )
+        if trigger is not None:
+            if trigger < threshold:
+                steps.append(
+                    Step(
+                        "confidence-gate",
+                        f"a reader would react with probability {trigger:.2f}, under the "
+                        f"threshold {threshold:g}: no reaction",
+                    )
+                )
+                return (), tuple(steps)
+            if not kept:
+                steps.append(Step("confidence-gate", "no candidate left: no reaction"))
+                return (), tuple(steps)
+            steps.append(
+                Step(
+                    "confidence-gate",
+                    f"a reader would react with probability {trigger:.2f} (threshold "
+                    f"{threshold:g}); {kept[0].emoji} is the likeliest reaction "
+                    f"({kept[0].score:.2f})",
+                )
+            )
+            confident = [kept[0], *(c for c in kept[1:] if c.score >= RUNNER_UP_SCORE)]
+            return self._fit(confident, rules, mood, available, custom_emoji, steps)
         if not kept:
             steps.append(Step("confidence-gate", "no candidate left: no reaction"))
             return (), tuple(steps)
@@ -174,8 +216,20 @@ class ReactionPolicy:
                 )
             )
         confident = [kept[0], *(c for c in kept[1:] if c.score >= threshold)]
+        return self._fit(confident, rules, mood, available, custom_emoji, steps)
+
+    @staticmethod
+    def _fit(
+        confident: Sequence[Candidate],
+        rules: PlatformRules,
+        mood: str | None,
+        available: AbstractSet[str] | None,
+        custom_emoji: Mapping[str, str] | None,
+        steps: list[Step],
+    ) -> tuple[tuple[Reaction, ...], tuple[Step, ...]]:
+        """The platform's rules applied to the candidates that passed the gate."""
         reactions, fitted = rules.fit(
-            confident, mood=mood, available=available, custom_emoji=custom_emoji
+            list(confident), mood=mood, available=available, custom_emoji=custom_emoji
         )
         steps.extend(fitted)
         if not reactions:
@@ -183,6 +237,22 @@ class ReactionPolicy:
                 Step(f"{rules.platform}-constraints", "no confident candidate can be sent here")
             )
         return reactions, tuple(steps)
+
+    def allowed(
+        self, candidates: Sequence[Candidate], sensitivity: Sensitivity, *, learned: bool = False
+    ) -> tuple[Candidate, ...]:
+        """The candidates the sensitivity guard lets through, in order.
+
+        ``learned``: the candidates come from a learned reaction head, which already answers
+        rather than mirrors (🍀 💪 on worry, 🐾 on a lost pet); then the guard drops only
+        playful emoji (laughter, parties, hype) from somber and negative messages. Candidates
+        fused from emotion labels mirror the author, so on a somber message only warm and
+        somber emoji stay.
+        """
+        tones = self._allowed_tones(sensitivity, learned)
+        if tones is None:
+            return tuple(candidates)
+        return tuple(c for c in candidates if self._tone(c.emoji) in tones)
 
     def _confidence(self, kept: Sequence[Candidate]) -> tuple[float, list[str]]:
         """The best candidate's score, raised by runners-up that share one of its moods.
@@ -209,7 +279,9 @@ class ReactionPolicy:
         return entry.tone if entry is not None else Tone.NEUTRAL
 
     @staticmethod
-    def _allowed_tones(sensitivity: Sensitivity) -> frozenset[Tone] | None:
+    def _allowed_tones(sensitivity: Sensitivity, learned: bool = False) -> frozenset[Tone] | None:
+        if sensitivity.somber and learned:
+            return frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
         if sensitivity.somber:
             return frozenset({Tone.WARM, Tone.SOMBER})
         if sensitivity.negative:

@@ -30,6 +30,12 @@ model but named grave by the word-level check, is still answered with sympathy.
 
 A bundle without an embedding head falls back to mood fit alone, scaled by ``MOOD_BASE``, so
 that such a bundle suggests only when the mood is very clear and the threshold low.
+
+**Learned intents.** A bundle with a reply-intent head (the default model) says how likely
+each intent is to fit the message, learned from the response dataset. Then a reply's fit is
+``p(intent) * (INTENT_BASE + INTENT_SEMANTIC * semantic + INTENT_MOOD * mood)``: the head
+decides which kinds of reply fit, and the examples and moods pick the best-worded reply of
+each kind. The sensitivity rules, the gate and the diversity rules above apply unchanged.
 """
 
 from __future__ import annotations
@@ -111,6 +117,9 @@ PARAPHRASE_COSINE = 0.8
 RUNNER_UP_OF_BEST = 0.5
 HAPPY_SHARE = 0.6
 SOMBER_SADNESS = 0.5
+INTENT_BASE = 0.5
+INTENT_SEMANTIC = 0.3
+INTENT_MOOD = 0.2
 
 
 class ReplyBankError(Exception):
@@ -246,9 +255,14 @@ class Suggester:
         return cls(bank, vectors[:examples], vectors[examples:])
 
     def fits(
-        self, moods: Sequence[Tag], embedding: FloatArray | None, *, somber: bool = False
+        self,
+        moods: Sequence[Tag],
+        embedding: FloatArray | None,
+        *,
+        somber: bool = False,
+        intents: Sequence[Tag] = (),
     ) -> FloatArray:
-        """Every reply's fit to a message, in bank order."""
+        """Every reply's fit to a message, in bank order (learned intents when given)."""
         shares = {m.label: m.score for m in moods}
         sad = shares.get("sadness", 0.0) + shares.get("fear", 0.0)
         if somber and sad < SOMBER_SADNESS:
@@ -256,18 +270,34 @@ class Suggester:
             shares = {k: v * keep for k, v in shares.items() if k not in ("sadness", "fear")}
             shares["sadness"] = SOMBER_SADNESS
         mood_fit = self._mood_mask @ np.array([shares.get(m, 0.0) for m in MOODS], np.float32)
-        if embedding is None or self._examples is None:
+        semantic = self._semantic(embedding)
+        if intents:
+            chance = {tag.label: tag.score for tag in intents}
+            p = np.array([chance.get(r.intent, 0.0) for r in self.bank.replies], np.float32)
+            wording = INTENT_BASE + INTENT_MOOD * mood_fit
+            if semantic is not None:
+                wording = wording + INTENT_SEMANTIC * semantic
+            return (p * wording).astype(np.float32)
+        if semantic is None:
             fit = MOOD_BASE * mood_fit
         else:
-            cosines = self._examples @ embedding.astype(np.float32)
-            per_reply = np.where(self._slots >= 0, cosines[np.maximum(self._slots, 0)], -1.0)
-            best = -np.sort(-per_reply, axis=1)[:, :EXAMPLES_AVERAGED]
-            # a reply with a single example counts it once
-            taken = np.minimum((self._slots >= 0).sum(axis=1), EXAMPLES_AVERAGED)
-            mean = np.where(best > -1.0, best, 0.0).sum(axis=1) / taken
-            semantic = np.clip((mean - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR), 0, 1)
             fit = semantic * (MOOD_BASE + (1.0 - MOOD_BASE) * mood_fit)
         return np.where(mood_fit >= MIN_MOOD_FIT, fit, 0.0).astype(np.float32)
+
+    def _semantic(self, embedding: FloatArray | None) -> FloatArray | None:
+        """Each reply's semantic fit in [0, 1] from its best examples, or ``None``."""
+        if embedding is None or self._examples is None:
+            return None
+        cosines = self._examples @ embedding.astype(np.float32)
+        per_reply = np.where(self._slots >= 0, cosines[np.maximum(self._slots, 0)], -1.0)
+        best = -np.sort(-per_reply, axis=1)[:, :EXAMPLES_AVERAGED]
+        # a reply with a single example counts it once
+        taken = np.minimum((self._slots >= 0).sum(axis=1), EXAMPLES_AVERAGED)
+        mean = np.where(best > -1.0, best, 0.0).sum(axis=1) / taken
+        out: FloatArray = np.clip(
+            (mean - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR), 0, 1
+        ).astype(np.float32)
+        return out
 
     def suggest(
         self,
@@ -277,8 +307,11 @@ class Suggester:
         *,
         threshold: float,
         limit: int = 3,
+        intents: Sequence[Tag] = (),
     ) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...], tuple[Step, ...]]:
         """Up to ``limit`` diverse, appropriate replies, or none.
+
+        ``intents`` are the learned reply-intent probabilities, when the model has them.
 
         Returns:
             The suggestions, the best replies considered (for the explanation), and the steps.
@@ -286,7 +319,7 @@ class Suggester:
         """
         if limit <= 0:
             return (), (), (Step("suggestions", "this chat asks for no suggestions"),)
-        fits = self.fits(moods, embedding, somber=sensitivity.somber)
+        fits = self.fits(moods, embedding, somber=sensitivity.somber, intents=intents)
         order = np.argsort(-fits, kind="stable")
         happy = bool(moods) and moods[0].label in ("joy", "love") and moods[0].score >= HAPPY_SHARE
         scored: list[_Scored] = []

@@ -48,6 +48,33 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.add_argument("--checkpoint-every", type=int, default=defaults.checkpoint_every)
     parser.add_argument("--device", default=defaults.device, choices=("auto", "cpu", "cuda"))
+    parser.add_argument(
+        "--init", type=Path, help="start from a finished run's final.pt (encoder and shared heads)"
+    )
+    parser.add_argument(
+        "--no-emoji-names",
+        action="store_true",
+        help="feed emoji to the tokenizer as they are (default: spell them out by CLDR name)",
+    )
+    parser.add_argument(
+        "--repeat",
+        action="append",
+        default=[],
+        metavar="TASK=N",
+        help="pass over TASK's rows N times per epoch (repeatable)",
+    )
+    parser.add_argument(
+        "--sample",
+        action="append",
+        default=[],
+        metavar="TASK=N",
+        help="train on a seeded sample of N rows of TASK (repeatable)",
+    )
+    parser.add_argument(
+        "--response-data",
+        type=Path,
+        help="response dataset folder (train.jsonl, dev.jsonl; default data/response)",
+    )
     parser.add_argument("--limit", type=int, help="use the first N examples of each split")
     parser.add_argument("--max-steps", type=int, help="stop after N steps")
 
@@ -69,6 +96,12 @@ def run_train(args: argparse.Namespace) -> int:
     if unknown or not tasks:
         print(f"moodmoji: error: --tasks: unknown {unknown}; known: {list(TASKS)}", file=sys.stderr)
         return 2
+    try:
+        repeats = _task_counts(args.repeat, tasks, "--repeat")
+        samples = _task_counts(args.sample, tasks, "--sample")
+    except ValueError as exc:
+        print(f"moodmoji: error: {exc}", file=sys.stderr)
+        return 2
     settings = TrainSettings(
         data_root=args.data,
         out_dir=args.out,
@@ -85,6 +118,11 @@ def run_train(args: argparse.Namespace) -> int:
         device=args.device,
         limit=args.limit,
         max_steps=args.max_steps,
+        emoji_names=not args.no_emoji_names,
+        init=args.init,
+        repeats=repeats,
+        sample=samples,
+        response_data=args.response_data,
     )
     if args.bundle_only:
         final = args.out / FINAL_FILE
@@ -94,7 +132,7 @@ def run_train(args: argparse.Namespace) -> int:
         final = result.final
     dev, train_sets = {}, {}
     for task in tasks:
-        train_file, dev_file = split_files(args.data, task)
+        train_file, dev_file = split_files(args.data, task, args.response_data)
         dev[task] = read_dataset(task, dev_file).head(args.limit)
         train_sets[task] = read_dataset(task, train_file).head(args.limit)
     calibration = calibration_sample(train_sets, CALIBRATION_TEXTS, seed=args.seed)
@@ -112,3 +150,20 @@ def run_train(args: argparse.Namespace) -> int:
     for task, scores in report.dev.items():
         print(f"dev {task}: {scores}")
     return 0
+
+
+def _task_counts(
+    values: list[str], tasks: tuple[str, ...], option: str
+) -> tuple[tuple[str, int], ...]:
+    """Parses repeated ``TASK=N`` options.
+
+    Raises:
+        ValueError: A value is malformed or names a task that is not trained.
+    """
+    out: dict[str, int] = {}
+    for value in values:
+        task, sep, count = value.partition("=")
+        if not sep or task not in tasks or not count.isdigit() or int(count) < 1:
+            raise ValueError(f"{option}: expected TASK=N with a trained task, got {value!r}")
+        out[task] = int(count)
+    return tuple(sorted(out.items()))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from inference.embedding_cache import EmbeddingCache
 from inference.engine import Engine
-from inference.manifest import HeadKind
+from inference.manifest import HeadKind, HeadRole
 from inference.moods import MoodFusion, MoodScore
 from inference.reactions import ReactionCandidate, ReactionRanker
 from inference.results import LabelScore, Prediction
@@ -47,6 +47,12 @@ class Analysis:
         embedding: The L2-normalised sentence embedding, when the bundle has an embedding head.
         emotion_scores: Every fine emotion label's probability, decided on or not (the
             bot's caution rules read it).
+        trigger: The learned probability that a reader would react at all (``None`` when the
+            bundle has no trigger head).
+        intents: Every reply intent with its learned probability, best first (empty when the
+            bundle has no intent head).
+        readers: Real readers' reactions (love, haha, wow, sad, angry) as a distribution,
+            best first (empty when the bundle has no reader head).
     """
 
     moods: tuple[MoodScore, ...]
@@ -56,6 +62,9 @@ class Analysis:
     prediction: Prediction
     embedding: FloatArray | None = None
     emotion_scores: Mapping[str, float] = field(default_factory=dict)
+    trigger: float | None = None
+    intents: tuple[LabelScore, ...] = ()
+    readers: tuple[LabelScore, ...] = ()
 
     @property
     def mood(self) -> str | None:
@@ -99,6 +108,12 @@ class Analyzer:
             for h in engine.manifest.heads
             if h.kind is not HeadKind.EMBEDDING and h.mood and h.kind is HeadKind.SIGMOID
         ) or tuple(h.name for h in engine.manifest.heads if h.mood)
+        self._emotion_heads = (
+            tuple(name for name in self._emotion_heads if engine.manifest.head(name).role is None)
+            or self._emotion_heads
+        )
+        manifest = engine.manifest
+        self._roles = {role: manifest.role(role) for role in HeadRole}
 
     @classmethod
     def from_engine(
@@ -143,7 +158,7 @@ class Analyzer:
         moods = self.moods.fuse(prediction)
         topics: tuple[TopicMatch, ...] = ()
         vector = prediction[self._embedding].embedding if self._embedding is not None else None
-        if self.topics is not None and vector is not None:
+        if self.topics is not None and vector is not None and self.ranker.learned is None:
             topics = self.topics.candidates(vector)
         emotions = tuple(
             LabelScore(label, prediction[name].score_of(label))
@@ -154,6 +169,12 @@ class Analyzer:
         for name in self._emotion_heads:
             for item in prediction[name].scores:
                 scores[item.label] = max(scores.get(item.label, 0.0), item.score)
+        trigger_head = self._roles[HeadRole.TRIGGER]
+        trigger = (
+            float(prediction[trigger_head.name].scores[0].score)
+            if trigger_head is not None
+            else None
+        )
         return Analysis(
             moods=moods,
             emotions=tuple(sorted(emotions, key=lambda e: -e.score)),
@@ -162,7 +183,17 @@ class Analyzer:
             prediction=prediction,
             embedding=vector,
             emotion_scores=scores,
+            trigger=trigger,
+            intents=self._ranked(prediction, HeadRole.INTENT),
+            readers=self._ranked(prediction, HeadRole.READER),
         )
+
+    def _ranked(self, prediction: Prediction, role: HeadRole) -> tuple[LabelScore, ...]:
+        """Every label of the head with ``role`` and its probability, best first."""
+        head = self._roles[role]
+        if head is None:
+            return ()
+        return tuple(sorted(prediction[head.name].scores, key=lambda item: -item.score))
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
         """L2-normalised sentence embeddings of ``texts``.

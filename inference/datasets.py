@@ -8,12 +8,25 @@ Formats (see ``../shared/data/README.md``):
   the label is the last ``;``-separated field (texts may contain ``;``). Single-label.
 * ``tweeteval-emoji``: ``*_text.txt`` with one tweet per line and a sibling ``*_labels.txt`` with
   one label id per line. Single-label, 20 classes.
+* ``facebook``: the Facebook reader-reaction pages (``facebook_reactions/csv_gz/<page>_*.csv.gz``).
+  Soft labels: each post's shares of Love, Haha, Wow, Sad and Angry (Like, the default click,
+  is left out). Whole pages are held out for dev (:func:`facebook_dev_page`).
+* the response tasks ``reaction``, ``trigger``, ``intent`` and ``mood``: the response dataset
+  written for moodmoji (``data/response/*.jsonl``, see its data card), one JSON object per
+  line ``{"text", "emoji", "mood", "abstain_ok", "intents", ...}``. The four tasks read the
+  same rows and train together (:data:`TASK_GROUPS`): every reaction a reader might set
+  (multi-label over the emoji vocabulary), whether to react at all, the reply intents that
+  fit, and the author's coarse moods.
 
 Readers are pure Python so that ``moodmoji eval`` needs no training dependencies.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +46,41 @@ TWEETEVAL_EMOJI: tuple[str, ...] = (
 )  # fmt: skip
 
 
+FACEBOOK_LABELS: tuple[str, ...] = ("love", "haha", "wow", "sad", "angry")
+FACEBOOK_EMOJI: dict[str, str] = {
+    "love": "❤️",
+    "haha": "😂",
+    "wow": "😮",
+    "sad": "😢",
+    "angry": "😡",
+}
+COARSE_MOODS: tuple[str, ...] = (
+    "joy", "love", "sadness", "anger", "fear", "surprise", "disgust", "neutral",
+)  # fmt: skip
+REPLY_INTENTS: tuple[str, ...] = (
+    "congratulate", "celebrate", "sympathize", "comfort", "encourage", "reassure", "validate",
+    "thank", "welcome", "agree", "acknowledge", "ask", "apologize", "compliment", "laugh",
+    "tease", "greet", "farewell", "accept", "decline", "offer-help", "surprise", "wish-well",
+    "relate",
+)  # fmt: skip
+TRIGGER_LABELS: tuple[str, ...] = ("react",)
+RESPONSE_DATA = Path(__file__).resolve().parent.parent / "data" / "response"
+"""The response dataset of a source checkout (train, dev and test JSONL and the data card)."""
+_VOCABULARY_FILE = Path(__file__).resolve().parent / "data" / "emoji_vocabulary.json"
+_FACEBOOK_MIN_REACTIONS = 10
+_FACEBOOK_PAGE_CAP = {"train": 400, "dev": 300}
+_FACEBOOK_DEV_BUCKETS = 8
+
+
+def _reaction_labels() -> tuple[str, ...]:
+    """The emoji of the packaged vocabulary, in its order: the reaction head's labels."""
+    raw = json.loads(_VOCABULARY_FILE.read_text(encoding="utf-8"))
+    return tuple(str(entry["emoji"]) for entry in raw["entries"])
+
+
+REACTION_LABELS: tuple[str, ...] = _reaction_labels()
+
+
 class DatasetError(FileProblem):
     """A dataset file is missing or malformed; the message names the file and line."""
 
@@ -45,17 +93,31 @@ class TaskSpec:
         name: Task name as used on the command line and as the model head name.
         labels: Class labels in id order.
         multi_label: Whether an example may carry several labels (sigmoid head).
+        soft: Whether examples carry a distribution over the labels (softmax head trained on
+            soft targets); ``labels`` of an example then hold its leading label.
     """
 
     name: str
     labels: tuple[str, ...]
     multi_label: bool
+    soft: bool = False
 
 
 GOEMOTIONS = TaskSpec("goemotions", GOEMOTIONS_LABELS, multi_label=True)
 EMOTION = TaskSpec("emotion", EMOTION_LABELS, multi_label=False)
 TWEETEVAL = TaskSpec("tweeteval-emoji", TWEETEVAL_EMOJI, multi_label=False)
-TASKS: dict[str, TaskSpec] = {t.name: t for t in (GOEMOTIONS, EMOTION, TWEETEVAL)}
+FACEBOOK = TaskSpec("facebook", FACEBOOK_LABELS, multi_label=False, soft=True)
+REACTION = TaskSpec("reaction", REACTION_LABELS, multi_label=True)
+TRIGGER = TaskSpec("trigger", TRIGGER_LABELS, multi_label=True)
+INTENT = TaskSpec("intent", REPLY_INTENTS, multi_label=True)
+MOOD = TaskSpec("mood", COARSE_MOODS, multi_label=True)
+TASKS: dict[str, TaskSpec] = {
+    t.name: t for t in (GOEMOTIONS, EMOTION, TWEETEVAL, FACEBOOK, REACTION, TRIGGER, INTENT, MOOD)
+}
+TASK_GROUPS: dict[str, tuple[str, ...]] = {"reaction": ("reaction", "trigger", "intent", "mood")}
+"""Tasks that read the same rows and share every batch: the group's first task plans the
+batches, and each step trains all of them on those rows."""
+RESPONSE_TASKS: frozenset[str] = frozenset(TASK_GROUPS["reaction"])
 
 
 @dataclass(frozen=True)
@@ -65,10 +127,12 @@ class Example:
     Attributes:
         text: The text.
         labels: Label ids (exactly one for single-label tasks).
+        weights: A soft target over every label (soft tasks only), summing to 1.
     """
 
     text: str
     labels: tuple[int, ...]
+    weights: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,8 +180,17 @@ def read_dataset(task: str, path: Path) -> Dataset:
         KeyError: The task is unknown.
     """
     spec = TASKS[task]
-    readers = {"goemotions": _goemotions, "emotion": _emotion, "tweeteval-emoji": _tweeteval}
-    if not path.is_file():
+    readers = {
+        "goemotions": _goemotions,
+        "emotion": _emotion,
+        "tweeteval-emoji": _tweeteval,
+        "facebook": _facebook,
+        **{name: _response for name in RESPONSE_TASKS},
+    }
+    if task == "facebook":
+        if not path.parent.is_dir():
+            raise DatasetError(path.parent, "folder not found")
+    elif not path.is_file():
         raise DatasetError(path, "file not found")
     examples = tuple(readers[task](path, spec))
     if not examples:
@@ -125,12 +198,21 @@ def read_dataset(task: str, path: Path) -> Dataset:
     return Dataset(spec, path, examples)
 
 
-def split_files(data_root: Path, task: str) -> tuple[Path, Path]:
-    """Returns the (train, dev) files of a task under the shared data folder."""
+def split_files(data_root: Path, task: str, response_root: Path | None = None) -> tuple[Path, Path]:
+    """Returns the (train, dev) files of a task under the shared data folder.
+
+    The response tasks read the project's own dataset, ``response_root`` (default
+    :data:`RESPONSE_DATA`), wherever ``data_root`` is. Facebook's "files" are
+    ``<csv_gz folder>/train`` and ``.../dev``: the split is made by page when it is read.
+    """
+    if task in RESPONSE_TASKS:
+        root = response_root or RESPONSE_DATA
+        return root / "train.jsonl", root / "dev.jsonl"
     layout = {
         "goemotions": ("goemotions/train.tsv", "goemotions/dev.tsv"),
         "emotion": ("emotion/train.txt", "emotion/val.txt"),
         "tweeteval-emoji": ("tweeteval_emoji/train_text.txt", "tweeteval_emoji/val_text.txt"),
+        "facebook": ("facebook_reactions/csv_gz/train", "facebook_reactions/csv_gz/dev"),
     }
     train, dev = layout[task]
     return data_root / train, data_root / dev
@@ -201,3 +283,73 @@ def _tweeteval(path: Path, spec: TaskSpec) -> Iterator[Example]:
         )
     for number, (text, value) in enumerate(zip(texts, labels, strict=True), start=1):
         yield Example(text, (_label_id(labels_path, number, value.strip(), len(spec.labels)),))
+
+
+def facebook_dev_page(page: str) -> bool:
+    """Whether a Facebook page is held out for dev (one page in eight, by a hash of its name)."""
+    digest = hashlib.sha256(page.encode("utf-8")).digest()
+    return digest[0] % _FACEBOOK_DEV_BUCKETS == 0
+
+
+def _facebook(path: Path, spec: TaskSpec) -> Iterator[Example]:
+    """Posts of the pages of one split (``path.name``: ``train`` or ``dev``), page by page.
+
+    A post counts when it has text and at least ten non-Like reactions; at most
+    :data:`_FACEBOOK_PAGE_CAP` posts per page (the newest first), so that no page dominates.
+    """
+    split = path.name
+    if split not in _FACEBOOK_PAGE_CAP:
+        raise DatasetError(path, "expected <csv_gz folder>/train or <csv_gz folder>/dev")
+    columns = ("num_loves", "num_hahas", "num_wows", "num_sads", "num_angrys")
+    for file in sorted(path.parent.glob("*_facebook_statuses.csv.gz")):
+        page = file.name.removesuffix("_facebook_statuses.csv.gz")
+        if facebook_dev_page(page) != (split == "dev"):
+            continue
+        taken = 0
+        try:
+            with gzip.open(file, "rt", encoding="utf-8", errors="replace", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+        except (OSError, csv.Error, EOFError) as exc:
+            raise DatasetError(file, f"cannot be read ({exc})") from None
+        rows.sort(key=lambda r: r.get("status_published") or "", reverse=True)
+        for row in rows:
+            text = " ".join((row.get("status_message") or "").split())
+            try:
+                counts = [int(row.get(c) or 0) for c in columns]
+            except ValueError:
+                continue
+            total = sum(counts)
+            if not text or total < _FACEBOOK_MIN_REACTIONS:
+                continue
+            weights = tuple(c / total for c in counts)
+            leading = max(range(len(counts)), key=lambda i: (counts[i], -i))
+            yield Example(text, (leading,), weights)
+            taken += 1
+            if taken >= _FACEBOOK_PAGE_CAP[split]:
+                break
+
+
+def _response(path: Path, spec: TaskSpec) -> Iterator[Example]:
+    """One task's view of the response dataset's rows (see the module docstring)."""
+    index = {_plain(label): i for i, label in enumerate(spec.labels)}
+    for number, line in _lines(path):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            text = row["text"]
+            if spec.name == "trigger":
+                values = [] if row["abstain_ok"] else ["react"]
+            else:
+                field = {"reaction": "emoji", "intent": "intents", "mood": "mood"}[spec.name]
+                values = row[field]
+            if not isinstance(text, str) or not isinstance(values, list):
+                raise TypeError("text must be a string and labels a list")
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DatasetError(path, f"line {number}: not a response row ({exc})") from None
+        ids = sorted({index[_plain(v)] for v in values if _plain(v) in index})
+        yield Example(text, tuple(ids))
+
+
+def _plain(label: str) -> str:
+    return label.replace("\ufe0f", "")

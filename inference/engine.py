@@ -15,9 +15,10 @@ import numpy.typing as npt
 
 from inference.buckets import BucketSettings, plan_buckets
 from inference.bundle import ModelBundle
+from inference.emoji_names import spell_emoji
 from inference.errors import InferenceError
 from inference.hygiene import clean_text
-from inference.manifest import MODEL_FILE, HeadKind, HeadSpec, Manifest
+from inference.manifest import MODEL_FILE, HeadKind, HeadSpec, Manifest, TextStep
 from inference.results import HeadResult, Prediction
 from inference.settings import EngineSettings, HygieneSettings
 from inference.threads import limit_blas_threads
@@ -108,7 +109,7 @@ class Engine:
             return []
         started = time.perf_counter()
         encoder = self.bundle.encoder
-        tokens = encoder.tokenize([clean_text(t, self.hygiene) for t in texts])
+        tokens = encoder.tokenize([self.model_text(t) for t in texts])
         lengths = [len(t.ids) for t in tokens]
         if self.bundle.row_wise:
             runs = [[i] for i in range(len(tokens))]
@@ -151,6 +152,13 @@ class Engine:
             (time.perf_counter() - started) * 1000,
         )
         return predictions
+
+    def model_text(self, text: str) -> str:
+        """A raw text as the model reads it: cleaned, then the bundle's text steps applied."""
+        cleaned = clean_text(text, self.hygiene)
+        if TextStep.EMOJI_NAMES in self.manifest.text_steps:
+            cleaned = spell_emoji(cleaned)
+        return cleaned
 
     def _map(
         self, fn: Callable[[list[int]], _RunResult], runs: list[list[int]]

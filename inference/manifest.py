@@ -55,6 +55,29 @@ class HeadKind(StrEnum):
     EMBEDDING = "embedding"
 
 
+class HeadRole(StrEnum):
+    """What a learned response head answers (heads without a role are plain classifiers).
+
+    ``reaction``: every emoji a reader might set (sigmoid over emoji labels); ``trigger``:
+    whether a reader would react at all (one sigmoid label); ``intent``: which reply intents
+    fit (sigmoid); ``mood``: the author's coarse moods in chat (sigmoid over the eight moods);
+    ``reader``: real readers' Facebook reactions (softmax over love, haha, wow, sad, angry).
+    """
+
+    REACTION = "reaction"
+    TRIGGER = "trigger"
+    INTENT = "intent"
+    MOOD = "mood"
+    READER = "reader"
+
+
+class TextStep(StrEnum):
+    """Text transformations a bundle declares, applied after clean-up and before tokenizing."""
+
+    EMOJI_NAMES = "emoji-names"
+    """Emoji spelled out by their CLDR English names (:mod:`inference.emoji_names`)."""
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -71,6 +94,7 @@ class HeadSpec(_Frozen):
         thresholds: Per-label decision thresholds for sigmoid heads, aligned with ``labels``.
         emoji: Optional label -> emoji character map.
         mood: Optional label -> coarse mood map.
+        role: What a learned response head answers (:class:`HeadRole`), if anything.
 
     """
 
@@ -81,6 +105,7 @@ class HeadSpec(_Frozen):
     thresholds: tuple[float, ...] | None = None
     emoji: dict[str, str] = Field(default_factory=dict)
     mood: dict[str, str] = Field(default_factory=dict)
+    role: HeadRole | None = None
 
     @model_validator(mode="after")
     def _check(self) -> HeadSpec:
@@ -122,6 +147,8 @@ class Manifest(_Frozen):
         heads: The heads, in the order they are reported.
         provenance: Where the weights came from (source checkpoint, data, licence, tool).
         metrics: Measured metrics, free-form per task.
+        text_steps: Transformations of the cleaned text before tokenizing, in order
+            (:class:`TextStep`); the model was trained on text made the same way.
 
     """
 
@@ -130,6 +157,7 @@ class Manifest(_Frozen):
     inputs: tuple[str, ...]
     max_length: int = Field(gt=1, le=8192)
     heads: tuple[HeadSpec, ...] = Field(min_length=1)
+    text_steps: tuple[TextStep, ...] = ()
     provenance: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
 
@@ -147,7 +175,19 @@ class Manifest(_Frozen):
         names = [h.name for h in self.heads]
         if len(set(names)) != len(names):
             raise ValueError("heads: head names are not unique")
+        roles = [h.role for h in self.heads if h.role is not None]
+        if len(set(roles)) != len(roles):
+            raise ValueError("heads: a role is given to more than one head")
+        for head in self.heads:
+            if head.role is HeadRole.READER and head.kind is not HeadKind.SOFTMAX:
+                raise ValueError(f"head {head.name!r}: a reader head is a softmax head")
+            if head.role not in (None, HeadRole.READER) and head.kind is not HeadKind.SIGMOID:
+                raise ValueError(f"head {head.name!r}: a {head.role} head is a sigmoid head")
         return self
+
+    def role(self, role: HeadRole) -> HeadSpec | None:
+        """The head with ``role``, or ``None`` when the bundle has none."""
+        return next((h for h in self.heads if h.role is role), None)
 
     def head(self, name: str) -> HeadSpec:
         """Returns the head called ``name``.

@@ -13,6 +13,11 @@ GoEmotions paper, with love and caring as love, see ``inference/export/moods.jso
    about neutrality.
 3. The emotional moods are the mean of every head's vote renormalised over its non-neutral
    moods, scaled by ``1 - neutral``. The result sums to 1.
+
+A bundle with a learned chat-mood head (manifest role ``mood``, the default model) is read
+from that head alone: its eight sigmoid probabilities, normalised to sum to 1. It was trained
+on chat messages labelled with the author's moods and beat the fusion on the response dev
+split (see the model card); the fusion stays for bundles without such a head.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.manifest import HeadKind, HeadSpec, Manifest
+from inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
 from inference.results import Prediction
 from inference.vocabulary import MOODS
 
@@ -51,8 +56,11 @@ class MoodFusion:
     """
 
     def __init__(self, manifest: Manifest) -> None:
-        self.heads: tuple[HeadSpec, ...] = tuple(
-            h for h in manifest.heads if h.kind is not HeadKind.EMBEDDING and h.mood
+        self.learned = manifest.role(HeadRole.MOOD)
+        self.heads: tuple[HeadSpec, ...] = (
+            (self.learned,)
+            if self.learned is not None
+            else tuple(h for h in manifest.heads if h.kind is not HeadKind.EMBEDDING and h.mood)
         )
         self._columns: dict[str, dict[str, list[int]]] = {
             head.name: {
@@ -87,6 +95,8 @@ class MoodFusion:
         """All eight moods with their shares, best first (empty if no head has a mood map)."""
         if not self.heads:
             return ()
+        if self.learned is not None:
+            return self._learned(prediction, self.learned)
         votes = self.votes(prediction)
         neutral_votes = [
             votes[h.name][NEUTRAL] for h in self.heads if self._columns[h.name][NEUTRAL]
@@ -103,6 +113,22 @@ class MoodFusion:
         shares: Mapping[str, float] = {
             **{m: (1 - neutral) * v / mass if mass > 0 else 0.0 for m, v in emotional.items()},
             NEUTRAL: neutral if mass > 0 else 1.0,
+        }
+        ranked = sorted(MOODS, key=lambda m: (-shares[m], MOODS.index(m)))
+        return tuple(MoodScore(m, round(shares[m], 6)) for m in ranked)
+
+    @staticmethod
+    def _learned(prediction: Prediction, head: HeadSpec) -> tuple[MoodScore, ...]:
+        probabilities = prediction[head.name].probabilities
+        assert probabilities is not None
+        raw = {
+            head.mood.get(label, label): float(p)
+            for label, p in zip(head.labels, probabilities, strict=True)
+        }
+        total = sum(raw.get(m, 0.0) for m in MOODS)
+        shares = {
+            m: raw.get(m, 0.0) / total if total > 0 else (1.0 if m == NEUTRAL else 0.0)
+            for m in MOODS
         }
         ranked = sorted(MOODS, key=lambda m: (-shares[m], MOODS.index(m)))
         return tuple(MoodScore(m, round(shares[m], 6)) for m in ranked)

@@ -1,6 +1,12 @@
-"""Ranked emoji reaction candidates fused from every signal a bundle offers.
+"""Ranked emoji reaction candidates, from a learned reaction head or fused from other signals.
 
-Signals (each gives an emoji a score between 0 and 1):
+A bundle with a learned reaction head (manifest role ``reaction``, the default model) is
+ranked by that head alone: each emoji's probability that a thoughtful reader would set it,
+learned from the response dataset. On the response dev split it beat the hand-weighted fusion
+below (see the model card), so the fusion is kept only for bundles without such a head
+(exported BertMoji, EmotiCare and the like).
+
+Fusion signals (each gives an emoji a score between 0 and 1):
 
 * ``emoji-head``: a head whose labels are emoji (the default's TweetEval head, BertMoji):
   the probabilities of its three best labels.
@@ -13,10 +19,10 @@ Signals (each gives an emoji a score between 0 and 1):
 Each signal is weighted (:data:`SOURCE_WEIGHTS`) and the weighted scores of one emoji are
 combined by noisy-OR, ``1 - prod(1 - w * s)``, so agreeing signals reinforce each other.
 
-Safety comes before rank: when a negative mood (sadness, fear, anger, disgust) holds at least
-25 % or leads, playful emoji (laughing, party, tongue...) are dropped; when sadness or fear
-leads, only warm or somber emoji remain (no 🐶 on "my dog died"). Candidates under
-:data:`MIN_SCORE` are dropped, so a message may get no candidate at all: abstaining is a feature.
+Candidates under :data:`MIN_SCORE` (:data:`LEARNED_MIN_SCORE` for a learned head) are
+dropped. Which candidates may go on a sad or frightened message is not decided here: the
+sensitivity guard of the bot layer (:mod:`bot.policy`) is the one place for that rule, and it
+says in ``why`` what it dropped.
 """
 
 from __future__ import annotations
@@ -26,18 +32,22 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inference.manifest import HeadKind, HeadSpec, Manifest
-from inference.moods import NEGATIVE_MOODS, NEUTRAL, MoodScore
+import numpy as np
+
+from inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
+from inference.moods import NEUTRAL, MoodScore
 from inference.results import Prediction
 from inference.topics import TopicMatch
-from inference.vocabulary import EmojiVocabulary, Tone, emoji_key
+from inference.vocabulary import EmojiVocabulary, emoji_key
 
 SOURCE_WEIGHTS: dict[str, float] = {"emoji-head": 0.8, "emotion": 0.7, "mood": 0.6, "topic": 0.9}
 MIN_SCORE = 0.3
 RANK_DECAY = 0.85
 MOOD_MIN_SHARE = 0.2
-NEGATIVE_GUARD_SHARE = 0.25
 THUMBS_UP = "👍"
+LEARNED_MIN_SCORE = 0.02
+"""A learned head's candidates below this probability are not worth listing."""
+LEARNED_SOURCE = "reaction-head"
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,7 @@ class ReactionRanker:
         self.vocabulary = vocabulary
         self.min_score = min_score
         self.top_k = top_k
+        self.learned = manifest.role(HeadRole.REACTION)
         classifiers = [h for h in manifest.heads if h.kind is not HeadKind.EMBEDDING]
         self.emoji_heads: tuple[HeadSpec, ...] = tuple(h for h in classifiers if _is_emoji(h))
         self.emotion_heads: tuple[HeadSpec, ...] = tuple(
@@ -121,9 +132,10 @@ class ReactionRanker:
         moods: Sequence[MoodScore],
         topics: Sequence[TopicMatch] = (),
     ) -> tuple[ReactionCandidate, ...]:
-        """Ranked candidates, safe for the message's mood; maybe none."""
+        """Ranked candidates, best first; maybe none."""
+        if self.learned is not None:
+            return self._rank_learned(prediction, self.learned)
         signals = self.signals(prediction, moods, topics)
-        allowed = self._allowed_tones(moods)
         fused: dict[str, list[tuple[float, str]]] = defaultdict(list)
         for source, scores in signals.items():
             for key, score in scores.items():
@@ -131,7 +143,7 @@ class ReactionRanker:
         candidates = []
         for key, parts in fused.items():
             entry = self.vocabulary.get(key)
-            if entry is None or entry.tone not in allowed:
+            if entry is None:
                 continue
             score = 1.0 - math.prod(1.0 - s for s, _ in parts)
             if score >= self.min_score:
@@ -140,17 +152,23 @@ class ReactionRanker:
         candidates.sort(key=lambda c: (-c.score, c.emoji))
         return tuple(candidates[: self.top_k])
 
-    @staticmethod
-    def _allowed_tones(moods: Sequence[MoodScore]) -> frozenset[Tone]:
-        if not moods:
-            return frozenset(Tone)
-        lead = moods[0].mood
-        if lead in ("sadness", "fear"):
-            return frozenset({Tone.WARM, Tone.SOMBER})
-        negative = any(m.mood in NEGATIVE_MOODS and m.score >= NEGATIVE_GUARD_SHARE for m in moods)
-        if negative or lead in NEGATIVE_MOODS:
-            return frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
-        return frozenset(Tone)
+    def _rank_learned(
+        self, prediction: Prediction, head: HeadSpec
+    ) -> tuple[ReactionCandidate, ...]:
+        """The learned head's best emoji of the vocabulary, by probability."""
+        probabilities = prediction[head.name].probabilities
+        assert probabilities is not None
+        candidates = []
+        for index in np.argsort(-probabilities, kind="stable"):
+            score = float(probabilities[index])
+            if score < LEARNED_MIN_SCORE or len(candidates) >= self.top_k:
+                break
+            entry = self.vocabulary.get(head.emoji.get(head.labels[index], head.labels[index]))
+            if entry is not None:
+                candidates.append(
+                    ReactionCandidate(entry.emoji, round(score, 4), (LEARNED_SOURCE,))
+                )
+        return tuple(candidates)
 
 
 def _is_emoji(head: HeadSpec) -> bool:

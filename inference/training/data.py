@@ -10,7 +10,8 @@ import numpy.typing as npt
 import torch
 from tokenizers import Tokenizer
 
-from inference.datasets import Dataset, read_dataset, split_files
+from inference.datasets import TASK_GROUPS, Dataset, read_dataset, split_files
+from inference.emoji_names import spell_emoji
 
 _SORT_POOL = 50
 """Batches drawn together and sorted by length, so that padding stays small."""
@@ -34,9 +35,11 @@ class TokenisedSplit:
         return self.dataset.task.name
 
     def targets(self, rows: npt.NDArray[np.int64]) -> torch.Tensor:
-        """Gold labels of ``rows``: a multi-hot float matrix or a class-id vector."""
+        """Gold labels of ``rows``: a multi-hot or soft float matrix, or a class-id vector."""
         spec = self.dataset.task
         examples = [self.dataset.examples[int(i)] for i in rows]
+        if spec.soft:
+            return torch.tensor([list(e.weights) for e in examples], dtype=torch.float32)
         if spec.multi_label:
             out = torch.zeros(len(examples), len(spec.labels))
             for row, example in enumerate(examples):
@@ -61,24 +64,63 @@ def load_tokenizer(encoder_dir: Path, max_length: int) -> Tokenizer:
     return tokenizer
 
 
-def tokenise(dataset: Dataset, tokenizer: Tokenizer, limit: int | None = None) -> TokenisedSplit:
+def model_text(text: str, emoji_names: bool) -> str:
+    """The text as the model reads it: emoji spelled out when the run does so."""
+    return spell_emoji(text) if emoji_names else text
+
+
+def tokenise(
+    dataset: Dataset, tokenizer: Tokenizer, limit: int | None = None, emoji_names: bool = False
+) -> TokenisedSplit:
     """Tokenises a dataset (its first ``limit`` examples when given)."""
     dataset = dataset.head(limit)
-    encodings = tokenizer.encode_batch(dataset.texts)
+    encodings = tokenizer.encode_batch([model_text(t, emoji_names) for t in dataset.texts])
     return TokenisedSplit(dataset, tuple(tuple(e.ids) for e in encodings))
 
 
 def load_splits(
-    data_root: Path, tasks: tuple[str, ...], tokenizer: Tokenizer, limit: int | None
+    data_root: Path,
+    tasks: tuple[str, ...],
+    tokenizer: Tokenizer,
+    limit: int | None,
+    emoji_names: bool = False,
+    response_root: Path | None = None,
 ) -> tuple[dict[str, TokenisedSplit], dict[str, TokenisedSplit]]:
     """Reads and tokenises the train and dev splits of every task."""
     train: dict[str, TokenisedSplit] = {}
     dev: dict[str, TokenisedSplit] = {}
     for task in tasks:
-        train_file, dev_file = split_files(data_root, task)
-        train[task] = tokenise(read_dataset(task, train_file), tokenizer, limit)
-        dev[task] = tokenise(read_dataset(task, dev_file), tokenizer, limit)
+        train_file, dev_file = split_files(data_root, task, response_root)
+        train[task] = tokenise(read_dataset(task, train_file), tokenizer, limit, emoji_names)
+        dev[task] = tokenise(read_dataset(task, dev_file), tokenizer, limit, emoji_names)
     return train, dev
+
+
+def subsample(split: TokenisedSplit, count: int, seed: int) -> TokenisedSplit:
+    """A seeded sample of at most ``count`` rows of a split, in their original order."""
+    n = len(split.ids)
+    if count >= n:
+        return split
+    keep = np.sort(np.random.default_rng([seed, n, count]).choice(n, size=count, replace=False))
+    dataset = Dataset(
+        split.dataset.task, split.dataset.path, tuple(split.dataset.examples[i] for i in keep)
+    )
+    return TokenisedSplit(dataset, tuple(split.ids[i] for i in keep))
+
+
+def group_members(tasks: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """Planning task -> every task trained on its batches (a lone task trains alone)."""
+    members: dict[str, tuple[str, ...]] = {}
+    grouped: set[str] = set()
+    for group in TASK_GROUPS.values():
+        present = tuple(t for t in group if t in tasks)
+        if present:
+            members[present[0]] = present
+            grouped.update(present)
+    for task in tasks:
+        if task not in grouped:
+            members[task] = (task,)
+    return members
 
 
 def class_priors(split: TokenisedSplit) -> list[float]:
@@ -90,18 +132,26 @@ def class_priors(split: TokenisedSplit) -> list[float]:
 
 
 def epoch_plan(
-    splits: dict[str, TokenisedSplit], batch_size: int, seed: int, epoch: int
+    splits: dict[str, TokenisedSplit],
+    batch_size: int,
+    seed: int,
+    epoch: int,
+    repeats: dict[str, int] | None = None,
 ) -> list[Batch]:
     """The batches of one epoch, a pure function of ``(seed, epoch)`` so resume can skip ahead.
 
-    Every example of every task appears once. Batches hold one task; rows are drawn in pools of
-    ``50 * batch_size``, sorted by length within a pool, and the batches of all tasks shuffled.
+    Every example of every task appears once (``repeats[task]`` times when given). Batches hold
+    one task (for a task group, its first task: see :func:`group_members`); rows are drawn in
+    pools of ``50 * batch_size``, sorted by length within a pool, and the batches of all tasks
+    shuffled.
     """
     rng = np.random.default_rng([seed, epoch])
     batches: list[Batch] = []
-    for task in sorted(splits):
+    leaders = group_members(tuple(splits))
+    for task in sorted(leaders):
         split = splits[task]
-        order = rng.permutation(len(split.ids))
+        times = (repeats or {}).get(task, 1)
+        order = np.concatenate([rng.permutation(len(split.ids)) for _ in range(times)])
         lengths = np.array([len(ids) for ids in split.ids])
         pool = batch_size * _SORT_POOL
         for start in range(0, len(order), pool):

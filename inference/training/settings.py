@@ -32,6 +32,16 @@ class TrainSettings:
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         limit: Use only the first ``limit`` examples of each split (smoke runs and tests).
         max_steps: Stop after this many steps in all (smoke runs and tests).
+        emoji_names: Spell emoji out by their CLDR names before tokenizing
+            (:mod:`inference.emoji_names`); the bundle then declares the same text step.
+        init: A finished run's ``final.pt`` to start from (its encoder and the heads it has);
+            ``None`` starts from the pretrained encoder.
+        repeats: Passes over a task's rows per epoch (``{"reaction": 3}`` over-samples the
+            small response dataset); tasks not named pass once.
+        response_data: Folder of the response dataset (``train.jsonl``, ``dev.jsonl``);
+            ``None``: the project's ``data/response``.
+        sample: At most this many training rows of a task (a seeded sample, drawn once):
+            ``{"goemotions": 8000}`` replays an old task without its full cost.
     """
 
     data_root: Path
@@ -51,6 +61,11 @@ class TrainSettings:
     device: str = "auto"
     limit: int | None = None
     max_steps: int | None = None
+    emoji_names: bool = True
+    init: Path | None = None
+    repeats: tuple[tuple[str, int], ...] = ()
+    sample: tuple[tuple[str, int], ...] = ()
+    response_data: Path | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Returns the settings as JSON-friendly values."""
@@ -65,6 +80,14 @@ class TrainSettings:
     def identity(self) -> dict[str, Any]:
         """Settings that must match for a checkpoint to be resumed."""
         out = self.to_json()
-        for key in ("out_dir", "checkpoint_every", "device", "data_root", "encoder"):
+        for key in (
+            "out_dir",
+            "checkpoint_every",
+            "device",
+            "data_root",
+            "encoder",
+            "init",
+            "response_data",
+        ):
             out.pop(key)
         return out

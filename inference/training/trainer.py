@@ -33,10 +33,12 @@ from inference.training.data import (
     TokenisedSplit,
     class_priors,
     epoch_plan,
+    group_members,
     length_sorted_batches,
     load_splits,
     load_tokenizer,
     pad,
+    subsample,
 )
 from inference.training.model import MultiTaskModel, load_encoder, mean_pool, pretrained_encoder_dir
 from inference.training.settings import TrainSettings
@@ -98,8 +100,18 @@ def train(settings: TrainSettings, *, resume: bool = False) -> TrainResult:
     tokenizer = load_tokenizer(encoder_dir, settings.max_length)
     pad_id = tokenizer.token_to_id("[PAD]") or 0
     train_splits, dev_splits = load_splits(
-        settings.data_root, settings.tasks, tokenizer, settings.limit
+        settings.data_root,
+        settings.tasks,
+        tokenizer,
+        settings.limit,
+        settings.emoji_names,
+        settings.response_data,
     )
+    for task, count in settings.sample:
+        if task in train_splits:
+            train_splits[task] = subsample(train_splits[task], count, settings.seed)
+    members = group_members(settings.tasks)
+    leaders = {task: train_splits[task] for task in members}
     logger.info(
         "training on %s (%s) with %d threads: %s",
         device,
@@ -109,11 +121,15 @@ def train(settings: TrainSettings, *, resume: bool = False) -> TrainResult:
     )
     teacher: dict[str, torch.Tensor] = {}
     if settings.distill_weight > 0:
-        teacher = _teacher_embeddings(encoder_dir, train_splits, out, device, pad_id)
+        teacher = _teacher_embeddings(encoder_dir, leaders, out, device, pad_id)
 
-    model = MultiTaskModel.from_pretrained(encoder_dir, settings.tasks).to(device)
+    model = MultiTaskModel.from_pretrained(encoder_dir, settings.tasks)
+    if settings.init is not None:
+        _initialise(model, settings.init)
+    model = model.to(device)
+    repeats = dict(settings.repeats)
     plans = [
-        epoch_plan(train_splits, settings.batch_size, settings.seed, epoch)
+        epoch_plan(leaders, settings.batch_size, settings.seed, epoch, repeats)
         for epoch in range(settings.epochs)
     ]
     total = sum(len(plan) for plan in plans)
@@ -140,8 +156,11 @@ def train(settings: TrainSettings, *, resume: bool = False) -> TrainResult:
         split = train_splits[batch.task]
         input_ids, mask = (t.to(device) for t in pad(split.ids, batch.rows, pad_id))
         pooled = model.pooled(input_ids, mask)
-        logits = model.task_logits(pooled, batch.task)
-        loss = _task_loss(split, logits, split.targets(batch.rows).to(device))
+        loss = torch.zeros((), device=device)
+        for task in members[batch.task]:
+            member = train_splits[task]
+            logits = model.task_logits(pooled, task)
+            loss = loss + _task_loss(member, logits, member.targets(batch.rows).to(device))
         if teacher:
             target = teacher[batch.task][torch.as_tensor(batch.rows)].to(device).float()
             student = model.embedding(pooled)
@@ -221,7 +240,31 @@ def _remaining(plans: list[list[Any]], done: int, total: int) -> Iterator[tuple[
             step += 1
 
 
+def _initialise(model: MultiTaskModel, final: Path) -> None:
+    """Loads a finished run's weights: the encoder, the embedding head and matching task heads.
+
+    Heads the earlier run did not have (or had with other labels) keep their fresh weights.
+    """
+    try:
+        record = torch.load(final, map_location="cpu", weights_only=False)
+    except Exception as exc:  # torch raises several types for a missing or corrupt file
+        raise InferenceError(f"{final}: not a readable weights file ({exc})") from None
+    own = model.state_dict()
+    usable = {
+        key: value
+        for key, value in record["model"].items()
+        if key in own and own[key].shape == value.shape
+    }
+    model.load_state_dict(usable, strict=False)
+    fresh = sorted(
+        {key.split(".")[1] for key in own if key not in usable and key.startswith("heads.")}
+    )
+    logger.info("initialised from %s; fresh heads: %s", final, fresh or "none")
+
+
 def _task_loss(split: TokenisedSplit, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if split.dataset.task.soft:
+        return -(target * nn.functional.log_softmax(logits, dim=-1)).sum(dim=1).mean()
     if split.dataset.task.multi_label:
         per_label = nn.functional.binary_cross_entropy_with_logits(logits, target, reduction="none")
         return per_label.sum(dim=1).mean()

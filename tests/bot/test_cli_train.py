@@ -32,6 +32,7 @@ def run(root: Path) -> tuple[subprocess.CompletedProcess[str], Path]:
         "train",
         "--encoder", str(encoder),
         "--data", str(data),
+        "--response-data", str(data / "response"),
         "--out", str(out),
         "--limit", str(LIMIT),
         "--max-steps", "3",

@@ -6,6 +6,10 @@ same encoder and data without these fixtures.
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,9 @@ from tests.inference.export.checkpoints import CHAT_TEXTS, save_wordpiece_tokeni
 
 LINES = 40
 """Examples per split of the tiny data root."""
+FACEBOOK_PAGES = {"train": ("pagea", "pagec", "paged"), "dev": ("pageb", "pagef")}
+"""Page names whose hash puts them in each split (see ``facebook_dev_page``)."""
+_RESPONSE_EMOJI = (("🎉", "👏", "🥳"), ("😂", "💀", "🤣"), ("🫂", "❤️", "🙏"), ("👍", "👌", "✅"))
 _TAILS = ("", " !!", " lol", " tbh", " right now", " 😂")
 
 
@@ -77,7 +84,54 @@ def write_tiny_data(root: Path) -> Path:
             root / "tweeteval_emoji" / f"{tweeteval}_labels.txt",
             [str(i % n_emoji) for i in range(len(texts))],
         )
+        _write_facebook(root / "facebook_reactions" / "csv_gz", split, texts)
+        _write(root / "response" / f"{split}.jsonl", _response_rows(texts))
     return root
+
+
+def _write_facebook(folder: Path, split: str, texts: list[str]) -> None:
+    """One gzipped CSV per page of the split, in the real files' columns."""
+    folder.mkdir(parents=True, exist_ok=True)
+    columns = ["status_id", "status_message", "status_published", "num_reactions"]
+    counts = ["num_likes", "num_loves", "num_wows", "num_hahas", "num_sads", "num_angrys"]
+    pages = FACEBOOK_PAGES[split]
+    for p, page in enumerate(pages):
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns + counts)
+        for i, text in enumerate(texts[p :: len(pages)]):
+            reactions = [50, 5 + (i % 3) * 20, 1 + i % 2, 2 + (i % 4) * 9, i % 5, 1]
+            writer.writerow(
+                [f"{page}_{i}", text, f"2016-03-{1 + i % 28:02d}", sum(reactions), *reactions]
+            )
+            writer.writerow([f"{page}_{i}x", "", "2016-03-01", 0, *[0] * 6])  # skipped: no text
+        (folder / f"{page}_facebook_statuses.csv.gz").write_bytes(
+            gzip.compress(buffer.getvalue().encode("utf-8"))
+        )
+
+
+def _response_rows(texts: list[str]) -> list[str]:
+    """Response rows in the data card's format: every fourth one is logistics."""
+    moods = ("joy", "joy", "sadness", "neutral")
+    intents = (["congratulate"], ["laugh"], ["sympathize", "comfort"], ["acknowledge"])
+    rows = []
+    for i, text in enumerate(texts):
+        kind = i % 4
+        rows.append(
+            json.dumps(
+                {
+                    "text": text,
+                    "emoji": list(_RESPONSE_EMOJI[kind]),
+                    "mood": [moods[kind]],
+                    "abstain_ok": kind == 3,
+                    "intents": intents[kind],
+                    "family": f"family-{kind}",
+                    "register": "friends",
+                },
+                ensure_ascii=False,
+            )
+        )
+    return rows
 
 
 def _write(path: Path, rows: list[str]) -> None:
@@ -97,6 +151,7 @@ def tiny_settings(data: Path, encoder: Path, out: Path, **changes: Any) -> Train
         checkpoint_every=2,
         device="cpu",
         max_steps=6,
+        response_data=data / "response",
     )
     return replace(settings, **changes)
 

@@ -36,7 +36,7 @@ TEXTS = [*CHAT_TEXTS, "", "a much longer message " * 12]
 
 @pytest.fixture(scope="module")
 def dev(tiny_data: Path) -> dict[str, Dataset]:
-    return {task: read_dataset(task, split_files(tiny_data, task)[1]) for task in TASKS}
+    return {task: read_dataset(task, split_files(tiny_data, task, tiny_data / "response")[1]) for task in TASKS}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,11 @@ def test_bundle_files_and_heads(
         ("goemotions", "goemotions", HeadKind.SIGMOID, 28),
         ("emotion", "emotion", HeadKind.SOFTMAX, 6),
         ("emoji", "emoji", HeadKind.SOFTMAX, 20),
+        ("reader", "reader", HeadKind.SOFTMAX, 5),
+        ("reaction", "reaction", HeadKind.SIGMOID, len(TASKS["reaction"].labels)),
+        ("trigger", "trigger", HeadKind.SIGMOID, 1),
+        ("intent", "intent", HeadKind.SIGMOID, 24),
+        ("mood", "mood", HeadKind.SIGMOID, 8),
         ("embedding", "embedding", HeadKind.EMBEDDING, 0),
     ]
     goemotions = engine.manifest.head("goemotions")

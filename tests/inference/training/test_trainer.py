@@ -218,7 +218,7 @@ def test_missing_data_and_encoder(tmp_path: Path, tiny_data: Path, tiny_encoder:
 def splits(tiny_data: Path, tiny_encoder: Path) -> dict[str, Any]:
     tokenizer = load_tokenizer(tiny_encoder, max_length=12)
     return {
-        task: tokenise(read_dataset(task, split_files(tiny_data, task)[0]), tokenizer)
+        task: tokenise(read_dataset(task, split_files(tiny_data, task, tiny_data / "response")[0]), tokenizer)
         for task in TASKS
     }
 

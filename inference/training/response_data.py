@@ -1,0 +1,181 @@
+"""Assembles the response dataset (``data/response``) from the writers' raw JSONL parts.
+
+The response dataset was written for moodmoji by several writers working apart, each on its own
+topic families (see ``data/response/DATA_CARD.md``); the test split was written by a writer of
+its own who never saw the others' rows. This tool turns their parts into the shipped files::
+
+    python -m inference.training.response_data RAW_DIR data/response
+
+``RAW_DIR`` holds one folder per writer (``w1``, ``w2``, ... and ``test``) of ``part-NN.jsonl``
+files. Steps:
+
+1. Every row is checked (keys, types, emoji in the vocabulary, moods, intents) and its emoji
+   are written in the vocabulary's fully-qualified form; a bad row is dropped and counted.
+2. Near-duplicates are removed: texts are compared by TF-IDF over character 3-5-grams, and a
+   row whose cosine to an earlier kept row is at least :data:`NEAR_DUPLICATE` is dropped.
+3. Dev is made of whole topic families (:data:`DEV_FAMILIES`, one per training writer), so no
+   near-copy of a dev row is in train.
+4. Test rows with a near-duplicate anywhere in train or dev are dropped, so the test split
+   measures messages the model never saw in any form.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from inference.datasets import COARSE_MOODS, REACTION_LABELS, REPLY_INTENTS
+
+NEAR_DUPLICATE = 0.85
+DEV_FAMILIES: frozenset[str] = frozenset(
+    {
+        "retirement-elders",
+        "injuries-accidents",
+        "tabletop-ttrpg",
+        "open-source",
+        "gardening-plants",
+        "commute-transport",
+        "greetings-goodbyes",
+    }
+)
+REGISTERS = frozenset({"gaming", "dev", "family", "friends", "work", "support", "general"})
+_EMOJI = {label.replace("\ufe0f", ""): label for label in REACTION_LABELS}
+
+
+@dataclass(frozen=True)
+class Assembled:
+    """What :func:`assemble` kept and dropped."""
+
+    splits: dict[str, list[dict[str, Any]]]
+    dropped: Counter[str]
+
+
+def clean_row(raw: object, writer: str) -> dict[str, Any] | None:
+    """A checked row with fully-qualified emoji, or ``None`` when the row is malformed."""
+    if not isinstance(raw, dict):
+        return None
+    text = raw.get("text")
+    emoji, moods, intents = raw.get("emoji"), raw.get("mood"), raw.get("intents")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    if not all(isinstance(v, list) for v in (emoji, moods, intents)):
+        return None
+    assert isinstance(emoji, list) and isinstance(moods, list) and isinstance(intents, list)
+    keys = [str(e).replace("\ufe0f", "") for e in emoji]
+    if any(k not in _EMOJI for k in keys) or not isinstance(raw.get("abstain_ok"), bool):
+        return None
+    if not moods or not set(moods) <= set(COARSE_MOODS) or not set(intents) <= set(REPLY_INTENTS):
+        return None
+    if raw.get("register") not in REGISTERS or not isinstance(raw.get("family"), str):
+        return None
+    if not raw["abstain_ok"] and len(keys) < 3:
+        return None
+    return {
+        "text": text.strip(),
+        "emoji": list(dict.fromkeys(_EMOJI[k] for k in keys)),
+        "mood": list(dict.fromkeys(moods)),
+        "abstain_ok": raw["abstain_ok"],
+        "intents": list(dict.fromkeys(intents)),
+        "family": raw["family"],
+        "register": raw["register"],
+        "writer": writer,
+    }
+
+
+def read_parts(raw_dir: Path) -> tuple[dict[str, list[dict[str, Any]]], Counter[str]]:
+    """Every writer's checked rows, by writer folder name."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    dropped: Counter[str] = Counter()
+    for folder in sorted(p for p in raw_dir.iterdir() if p.is_dir()):
+        kept = rows.setdefault(folder.name, [])
+        for part in sorted(folder.glob("part-*.jsonl")):
+            for line in part.read_text(encoding="utf-8").splitlines():
+                if not line.strip():
+                    continue
+                try:
+                    row = clean_row(json.loads(line), folder.name)
+                except ValueError:
+                    row = None
+                if row is None:
+                    dropped["malformed"] += 1
+                else:
+                    kept.append(row)
+    return rows, dropped
+
+
+def assemble(raw_dir: Path) -> Assembled:
+    """Checks, de-duplicates and splits the writers' rows (see the module docstring)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    by_writer, dropped = read_parts(raw_dir)
+    written = [row for writer, rows in by_writer.items() if writer != "test" for row in rows]
+    test_rows = by_writer.get("test", [])
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True)
+    vectorizer.fit([r["text"] for r in written + test_rows])
+    kept = _drop_near_duplicates(written, vectorizer, dropped, "near-duplicate in train/dev")
+    train = [r for r in kept if r["family"] not in DEV_FAMILIES]
+    dev = [r for r in kept if r["family"] in DEV_FAMILIES]
+    test = _drop_near_duplicates(test_rows, vectorizer, dropped, "near-duplicate within test")
+    test = _drop_seen(test, kept, vectorizer, dropped)
+    return Assembled({"train": train, "dev": dev, "test": test}, dropped)
+
+
+def _drop_near_duplicates(
+    rows: list[dict[str, Any]], vectorizer: Any, dropped: Counter[str], reason: str
+) -> list[dict[str, Any]]:
+    if not rows:
+        return []
+    vectors = vectorizer.transform([r["text"] for r in rows])
+    similarity = (vectors @ vectors.T).tocsr()
+    removed: set[int] = set()
+    for i in range(len(rows)):
+        if i in removed:
+            continue
+        start, end = similarity.indptr[i], similarity.indptr[i + 1]
+        for j, value in zip(similarity.indices[start:end], similarity.data[start:end], strict=True):
+            if j > i and value >= NEAR_DUPLICATE:
+                removed.add(int(j))
+    dropped[reason] += len(removed)
+    return [row for i, row in enumerate(rows) if i not in removed]
+
+
+def _drop_seen(
+    test: list[dict[str, Any]],
+    seen: list[dict[str, Any]],
+    vectorizer: Any,
+    dropped: Counter[str],
+) -> list[dict[str, Any]]:
+    if not test or not seen:
+        return test
+    similarity = (
+        vectorizer.transform([r["text"] for r in test])
+        @ vectorizer.transform([r["text"] for r in seen]).T
+    )
+    best = similarity.max(axis=1).toarray().ravel()
+    keep = [row for row, value in zip(test, best, strict=True) if value < NEAR_DUPLICATE]
+    dropped["test near-duplicate of train/dev"] += len(test) - len(keep)
+    return keep
+
+
+def main() -> None:
+    """Writes ``train.jsonl``, ``dev.jsonl`` and ``test.jsonl`` and prints the counts."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("raw", type=Path, help="folder of writer folders with part-*.jsonl")
+    parser.add_argument("out", type=Path, help="output folder (data/response)")
+    args = parser.parse_args()
+    result = assemble(args.raw)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for split, rows in result.splits.items():
+        with (args.out / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
+            for row in rows:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"{split}: {len(rows)} rows")
+    print(f"dropped: {dict(result.dropped)}")
+
+
+if __name__ == "__main__":
+    main()
