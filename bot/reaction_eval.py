@@ -35,6 +35,7 @@ from typing import Any
 
 from bot.core import MoodBot, read
 from bot.messages import IncomingMessage, Platform
+from inference.analyzer import Analysis
 from inference.vocabulary import emoji_key
 
 #: Laughing and party reactions: never on a sad, fearful or angry message unless acceptable.
@@ -166,14 +167,23 @@ def evaluate_reactions(
     rows: Sequence[ReactionRow],
     platform: Platform,
     progress: Callable[[int], None] | None = None,
+    analyses: Sequence[Analysis] | None = None,
 ) -> ReactionScores:
-    """Decides on every row as an explicit request and scores the decisions."""
+    """Decides on every row as an explicit request and scores the decisions.
+
+    ``analyses`` of the rows' texts may be given (one per row, in order) to score several
+    settings on one model run.
+    """
     top1 = top3 = reacted = left = fine = playful = upset = mood_hits = 0
     fitting = suggested = with_intents = 0
     for start in range(0, len(rows), _BATCH):
         chunk = rows[start : start + _BATCH]
-        analyses = bot.analyzer.analyze([row.text for row in chunk])
-        for offset, (row, analysis) in enumerate(zip(chunk, analyses, strict=True)):
+        done = (
+            analyses[start : start + _BATCH]
+            if analyses is not None
+            else bot.analyzer.analyze([row.text for row in chunk])
+        )
+        for offset, (row, analysis) in enumerate(zip(chunk, done, strict=True)):
             message = IncomingMessage(platform, "eval", str(start + offset), "eval", row.text)
             decision = bot.conclude(message, analysis, explicit=True, suggest=True)
             sent = [emoji_key(r.emoji) for r in decision.reactions]

@@ -158,7 +158,7 @@ class ReactionRanker:
         """The learned head's best emoji of the vocabulary, by probability."""
         probabilities = prediction[head.name].probabilities
         assert probabilities is not None
-        candidates = []
+        candidates: list[ReactionCandidate] = []
         for index in np.argsort(-probabilities, kind="stable"):
             score = float(probabilities[index])
             if score < LEARNED_MIN_SCORE or len(candidates) >= self.top_k:

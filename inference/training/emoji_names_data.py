@@ -5,7 +5,9 @@ Run once when the CLDR copy changes::
     python -m inference.training.emoji_names_data \
         ../shared/data/cldr_annotations/en/annotations.json
 
-Only emoji are kept (CLDR also names arrows, currency and punctuation); keys are stored without
+Only characters of the emoji blocks are kept (CLDR also names currency, letters and punctuation;
+arrows and symbols of those blocks stay, so "a → b" reads "a :right-pointing arrow: b"); keys are
+stored without
 U+FE0F and skin-tone modifiers, the way :mod:`inference.emoji_names` looks them up.
 """
 

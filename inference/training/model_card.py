@@ -5,8 +5,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inference.manifest import HeadKind, Manifest
+from inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
 
+_ROLES = {
+    HeadRole.READER: "real readers' Facebook reactions",
+    HeadRole.REACTION: "every reaction a reader might set",
+    HeadRole.TRIGGER: "whether to react at all",
+    HeadRole.INTENT: "the reply intents that fit",
+    HeadRole.MOOD: "the author's coarse moods",
+}
+_GENRES = {
+    "goemotions": "Reddit comments",
+    "emotion": "tweets",
+    "tweeteval-emoji": "tweets",
+    "facebook": "public Facebook page posts",
+    **dict.fromkeys(
+        ("reaction", "trigger", "intent", "mood"), "chat messages written for moodmoji"
+    ),
+}
 _TARGETS = {
     "goemotions": "macro-F1 >= 0.50, micro-F1 >= 0.58 (EmotiCare DistilBERT 0.402 / 0.570)",
     "emotion": "accuracy >= 0.93, macro-F1 >= 0.89 (DistilBERT 0.9295 accuracy)",
@@ -44,13 +60,7 @@ def render_model_card(manifest: Manifest) -> str:
         "| head | kind | labels |",
         "|---|---|---|",
     ]
-    for head in manifest.heads:
-        labels = ", ".join(head.labels) if head.kind is not HeadKind.EMBEDDING else "-"
-        if head.kind is HeadKind.SIGMOID:
-            labels += " (per-label thresholds tuned on dev)"
-        if head.kind is HeadKind.EMBEDDING:
-            labels = "384-d sentence vector, distilled towards all-MiniLM-L6-v2's embeddings"
-        lines.append(f"| {head.name} | {head.kind} | {labels} |")
+    lines += [f"| {head.name} | {head.kind} | {_labels(head)} |" for head in manifest.heads]
     lines += [
         "",
         "## Dev metrics",
@@ -94,10 +104,14 @@ def render_model_card(manifest: Manifest) -> str:
             f"({e['pooled_pairwise_spearman']:.3f}), 10-nearest-neighbour overlap "
             f"{e['neighbour_overlap']:.3f} ({e['pooled_neighbour_overlap']:.3f}).",
         ]
+    steps = ", ".join(str(step) for step in manifest.text_steps)
     lines += [
         "",
         "## Training",
         "",
+        "- Text steps before tokenizing: "
+        + (f"{steps} (emoji spelled out by their CLDR English names)" if steps else "none")
+        + ".",
         f"- Encoder: {provenance.get('source')}; licence: {provenance.get('licence')}.",
         f"- Steps: {training.get('steps')} on {training.get('device')} "
         f"({training.get('hardware') or 'hardware not recorded'}); "
@@ -119,15 +133,54 @@ def render_model_card(manifest: Manifest) -> str:
         "",
         "## Limits",
         "",
-        "- English only; trained on Reddit comments and tweets, so formal or long text is out of "
-        "domain. Texts are cut at the manifest's max_length tokens.",
-        "- The emoji head knows 20 emoji; wider reactions come from the mood map and topical "
-        "similarity with the emoji vocabulary (inference/data/emoji_vocabulary.json).",
+        f"- English only; trained on {_genres(settings.get('tasks'))}, so formal or long text "
+        "is out of domain. Texts are cut at the manifest's max_length tokens.",
+        _reaction_limit(manifest),
         "- dair-ai emotion and TweetEval are licensed for research use; check their terms before "
         "commercial use.",
         "",
     ]
     return "\n".join(lines)
+
+
+def _labels(head: HeadSpec) -> str:
+    """The labels cell of a head: its labels (the vocabulary's emoji counted, not listed)."""
+    if head.kind is HeadKind.EMBEDDING:
+        return "384-d sentence vector, distilled towards all-MiniLM-L6-v2's embeddings"
+    if head.role is HeadRole.REACTION:
+        text = f"{len(head.labels)} emoji of the vocabulary"
+    else:
+        text = ", ".join(head.labels)
+    if head.role is not None:
+        text += f": {_ROLES[head.role]}"
+    if head.kind is HeadKind.SIGMOID:
+        text += " (per-label thresholds tuned on dev)"
+    return text
+
+
+def _genres(tasks: list[str] | None) -> str:
+    """The kinds of text the run trained on, from its tasks."""
+    genres = []
+    for task, genre in _GENRES.items():
+        if (tasks is None or task in tasks) and genre not in genres:
+            genres.append(genre)
+    if len(genres) < 2:
+        return "".join(genres) or "its training data"
+    return ", ".join(genres[:-1]) + " and " + genres[-1]
+
+
+def _reaction_limit(manifest: Manifest) -> str:
+    reaction = next((h for h in manifest.heads if h.role is HeadRole.REACTION), None)
+    if reaction is None:
+        return (
+            "- The emoji head knows 20 emoji; wider reactions come from the mood map and topical "
+            "similarity with the emoji vocabulary (inference/data/emoji_vocabulary.json)."
+        )
+    return (
+        f"- The reaction head scores the {len(reaction.labels)} emoji of the vocabulary "
+        "(inference/data/emoji_vocabulary.json) as learned from the response dataset "
+        "(data/response); emoji that dataset rarely uses got little training."
+    )
 
 
 def _quantisation(value: dict[str, Any] | None) -> str:

@@ -60,13 +60,23 @@ def recover_state_dict(graph_path: Path) -> dict[str, torch.Tensor]:
         if source.startswith("model."):
             state[source.removeprefix("model.")] = value
     for node in graph.node:
-        if node.op_type == "MatMul" and node.input[1] in dequantised:
+        # int8 graphs: a dequantised weight; the fp32 graph: a float initializer
+        weight = dequantised.get(node.input[1]) if node.op_type == "MatMul" else None
+        if node.op_type == "MatMul" and weight is None:
+            plain = tensors.get(node.input[1])
+            weight = plain if plain is not None and plain.dtype == np.float32 else None
+        if node.op_type == "MatMul" and weight is None:
+            raise InferenceError(
+                f"{graph_path}: MatMul {node.output[0]!r} has no constant weight to recover "
+                "(only fp32 and static int8 graphs of moodmoji train can be read)"
+            )
+        if weight is not None:
             match = _MATMUL.match(node.output[0])
             if match is None:
                 raise InferenceError(f"{graph_path}: unexpected MatMul {node.output[0]!r}")
             layer, module = match.groups()
             key = f"encoder.encoder.{layer}.{module.replace('/', '.')}.weight"
-            state[key] = dequantised[node.input[1]].T.copy()
+            state[key] = weight.T.copy()
         if node.op_type == "MultiHeadAttention":
             bias = _QKV_BIAS.match(node.input[3])
             if bias is None or node.input[3] not in tensors:
@@ -75,7 +85,7 @@ def recover_state_dict(graph_path: Path) -> dict[str, torch.Tensor]:
             for part, values in zip(("query", "key", "value"), np.split(packed, 3), strict=True):
                 state[f"encoder.encoder.layer.{bias.group(1)}.attention.self.{part}.bias"] = values
     return {
-        key: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for key, v in state.items()
+        key: torch.from_numpy(np.array(v, dtype=np.float32, order="C")) for key, v in state.items()
     }
 
 

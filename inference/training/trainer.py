@@ -107,10 +107,13 @@ def train(settings: TrainSettings, *, resume: bool = False) -> TrainResult:
         settings.emoji_names,
         settings.response_data,
     )
-    for task, count in settings.sample:
-        if task in train_splits:
-            train_splits[task] = subsample(train_splits[task], count, settings.seed)
     members = group_members(settings.tasks)
+    for task, count in settings.sample:
+        # a group's members read the same rows: sample all of them alike (same seed and sizes)
+        group = next((m for m in members.values() if task in m), (task,))
+        for name in group:
+            if name in train_splits:
+                train_splits[name] = subsample(train_splits[name], count, settings.seed)
     leaders = {task: train_splits[task] for task in members}
     logger.info(
         "training on %s (%s) with %d threads: %s",
@@ -124,8 +127,10 @@ def train(settings: TrainSettings, *, resume: bool = False) -> TrainResult:
         teacher = _teacher_embeddings(encoder_dir, leaders, out, device, pad_id)
 
     model = MultiTaskModel.from_pretrained(encoder_dir, settings.tasks)
+    fresh = set(settings.tasks)
     if settings.init is not None:
-        _initialise(model, settings.init)
+        fresh = _initialise(model, settings.init)
+    _prior_biases(model, {task: train_splits[task] for task in fresh})
     model = model.to(device)
     repeats = dict(settings.repeats)
     plans = [
@@ -240,10 +245,13 @@ def _remaining(plans: list[list[Any]], done: int, total: int) -> Iterator[tuple[
             step += 1
 
 
-def _initialise(model: MultiTaskModel, final: Path) -> None:
+def _initialise(model: MultiTaskModel, final: Path) -> set[str]:
     """Loads a finished run's weights: the encoder, the embedding head and matching task heads.
 
     Heads the earlier run did not have (or had with other labels) keep their fresh weights.
+
+    Returns:
+        The tasks whose heads are fresh.
     """
     try:
         record = torch.load(final, map_location="cpu", weights_only=False)
@@ -256,10 +264,26 @@ def _initialise(model: MultiTaskModel, final: Path) -> None:
         if key in own and own[key].shape == value.shape
     }
     model.load_state_dict(usable, strict=False)
-    fresh = sorted(
-        {key.split(".")[1] for key in own if key not in usable and key.startswith("heads.")}
-    )
-    logger.info("initialised from %s; fresh heads: %s", final, fresh or "none")
+    fresh = {key.split(".")[1] for key in own if key not in usable and key.startswith("heads.")}
+    logger.info("initialised from %s; fresh heads: %s", final, sorted(fresh) or "none")
+    return fresh
+
+
+def _prior_biases(model: MultiTaskModel, splits: dict[str, TokenisedSplit]) -> None:
+    """Starts each fresh multi-label head's biases at the log-odds of its label frequencies.
+
+    A sigmoid head over hundreds of mostly-absent labels (the reaction head's 495 emoji) would
+    otherwise begin with a loss of ``0.69`` per label, whose gradients swamp the encoder in the
+    first steps; starting at the priors, the head only has to learn what the text adds.
+    """
+    with torch.no_grad():
+        for task, split in splits.items():
+            if not split.dataset.task.multi_label or not split.ids:
+                continue
+            frequency = split.targets(np.arange(len(split.ids))).mean(dim=0)
+            p = frequency.clamp(1e-3, 0.5)
+            head: nn.Linear = model.heads[task]  # type: ignore[assignment]
+            head.bias.copy_(torch.log(p / (1 - p)))
 
 
 def _task_loss(split: TokenisedSplit, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -10,7 +10,7 @@ import pytest
 
 from inference.datasets import TASKS
 from inference.engine import Engine
-from inference.manifest import read_manifest
+from inference.manifest import TextStep, read_manifest
 from tests.bot.test_cli import moodmoji
 from tests.inference.training.conftest import build_tiny_encoder, write_tiny_data
 
@@ -68,8 +68,14 @@ def test_train_writes_a_bundle(run: tuple[subprocess.CompletedProcess[str], Path
         "goemotions",
         "emotion",
         "emoji",
+        "reader",
+        "reaction",
+        "trigger",
+        "intent",
+        "mood",
         "embedding",
     ]
+    assert engine.manifest.text_steps == (TextStep.EMOJI_NAMES,)
     dev = engine.manifest.metrics["dev"]
     assert {task: scores["n"] for task, scores in dev.items()} == dict.fromkeys(TASKS, LIMIT)
     assert engine.manifest.provenance["training"]["steps"] == 3
@@ -96,6 +102,9 @@ def test_eval_reproduces_the_bundles_dev_metrics(
             data / "tweeteval_emoji" / "val_text.txt", tmp_path / "val_text.txt", LIMIT
         ),
     }
+    # the four response tasks read the same rows of the response dataset
+    response = first_lines(data / "response" / "dev.jsonl", tmp_path / "dev.jsonl", LIMIT)
+    files.update(dict.fromkeys(("reaction", "trigger", "intent", "mood"), response))
     for task, path in files.items():
         evaluated = moodmoji("eval", task, str(path), "--model", str(bundle), cwd=tmp_path)
         assert evaluated.returncode == 0, evaluated.stderr

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from inference.datasets import (
+    COARSE_MOODS,
     EMOTION_LABELS,
+    FACEBOOK_LABELS,
     GOEMOTIONS_LABELS,
+    REACTION_LABELS,
+    REPLY_INTENTS,
+    RESPONSE_DATA,
+    TASK_GROUPS,
     TASKS,
     TWEETEVAL_EMOJI,
     DatasetError,
     Example,
+    facebook_dev_page,
     read_dataset,
     split_files,
 )
@@ -28,7 +40,26 @@ def write(path: Path, text: str) -> Path:
 
 
 def test_tasks() -> None:
-    assert set(TASKS) == {"goemotions", "emotion", "tweeteval-emoji"}
+    assert list(TASKS) == [
+        "goemotions",
+        "emotion",
+        "tweeteval-emoji",
+        "facebook",
+        "reaction",
+        "trigger",
+        "intent",
+        "mood",
+    ]
+    assert TASKS["facebook"].labels == FACEBOOK_LABELS == ("love", "haha", "wow", "sad", "angry")
+    assert TASKS["facebook"].soft and not TASKS["facebook"].multi_label
+    assert TASK_GROUPS == {"reaction": ("reaction", "trigger", "intent", "mood")}
+    for task in TASK_GROUPS["reaction"]:
+        assert TASKS[task].multi_label and not TASKS[task].soft
+    assert TASKS["reaction"].labels == REACTION_LABELS and len(REACTION_LABELS) == 495
+    assert TASKS["trigger"].labels == ("react",)
+    assert TASKS["intent"].labels == REPLY_INTENTS and len(REPLY_INTENTS) == 24
+    assert TASKS["mood"].labels == COARSE_MOODS and len(COARSE_MOODS) == 8
+    assert not any(spec.soft for name, spec in TASKS.items() if name != "facebook")
     assert len(TASKS["goemotions"].labels) == 28 and TASKS["goemotions"].multi_label
     assert TASKS["goemotions"].labels[-1] == "neutral"
     assert len(TASKS["emotion"].labels) == 6 and not TASKS["emotion"].multi_label
@@ -225,9 +256,14 @@ def test_tweeteval_needs_the_text_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("task", sorted(TASKS))
 def test_missing_file(tmp_path: Path, task: str) -> None:
     path = tmp_path / "nothing_text.txt"
+    if task == "facebook":  # Facebook's split "file" is <csv_gz folder>/<split>
+        path = tmp_path / "csv_gz" / "dev"
     with pytest.raises(DatasetError) as caught:
         read_dataset(task, path)
-    assert str(caught.value) == f"{path}: file not found"
+    if task == "facebook":
+        assert str(caught.value) == f"{path.parent}: folder not found"
+    else:
+        assert str(caught.value) == f"{path}: file not found"
 
 
 @pytest.mark.parametrize("task", sorted(TASKS))
@@ -236,6 +272,8 @@ def test_empty_file(tmp_path: Path, task: str) -> None:
     write(tmp_path / "empty_labels.txt", "")
     if task == "emotion":
         write(path, "text;label_name\n\n")
+    if task == "facebook":  # a folder without pages
+        path = tmp_path / "dev"
     with pytest.raises(DatasetError, match="no examples"):
         read_dataset(task, path)
 
@@ -276,11 +314,25 @@ def test_split_files_layout(tmp_path: Path) -> None:
         tmp_path / "tweeteval_emoji" / "train_text.txt",
         tmp_path / "tweeteval_emoji" / "val_text.txt",
     )
+    assert split_files(tmp_path, "facebook") == (
+        tmp_path / "facebook_reactions" / "csv_gz" / "train",
+        tmp_path / "facebook_reactions" / "csv_gz" / "dev",
+    )
+    for task in TASK_GROUPS["reaction"]:  # the project's own dataset, wherever the data is
+        assert split_files(tmp_path, task) == (
+            RESPONSE_DATA / "train.jsonl",
+            RESPONSE_DATA / "dev.jsonl",
+        )
+        assert split_files(tmp_path, task, tmp_path / "r") == (
+            tmp_path / "r" / "train.jsonl",
+            tmp_path / "r" / "dev.jsonl",
+        )
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason="the shared data folder is not here")
 @pytest.mark.parametrize(
-    ("task", "count"), [("goemotions", 5426), ("emotion", 2000), ("tweeteval-emoji", 5000)]
+    ("task", "count"),
+    [("goemotions", 5426), ("emotion", 2000), ("tweeteval-emoji", 5000), ("facebook", 2968)],
 )
 def test_shared_dev_splits(task: str, count: int) -> None:
     _, dev = split_files(SHARED_DATA, task)
@@ -291,3 +343,250 @@ def test_shared_dev_splits(task: str, count: int) -> None:
     assert all(e.text for e in dataset.examples[:100])
     if not TASKS[task].multi_label:
         assert len({e.labels[0] for e in dataset.examples}) == n_labels
+
+
+# --- facebook -----------------------------------------------------------------------------
+
+FACEBOOK_COLUMNS = [
+    "status_id",
+    "status_message",
+    "link_name",
+    "status_type",
+    "status_link",
+    "status_published",
+    "num_reactions",
+    "num_comments",
+    "num_shares",
+    "num_likes",
+    "num_loves",
+    "num_wows",
+    "num_hahas",
+    "num_sads",
+    "num_angrys",
+]
+TRAIN_PAGES = ("pagea", "pagec")
+DEV_PAGES = ("pageb", "pagef")
+
+
+def post(text: str, published: str, **counts: Any) -> dict[str, Any]:
+    """A row in the real files' columns; reactions not given are 0 (likes default to 100)."""
+    row: dict[str, Any] = dict.fromkeys(FACEBOOK_COLUMNS, "")
+    row.update(status_id=f"id-{published}", status_message=text, status_published=published)
+    row.update(num_likes=100, num_loves=0, num_wows=0, num_hahas=0, num_sads=0, num_angrys=0)
+    row.update({f"num_{key}": value for key, value in counts.items()})
+    return row
+
+
+def write_page(folder: Path, page: str, rows: list[dict[str, Any]]) -> Path:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=FACEBOOK_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    path = folder / f"{page}_facebook_statuses.csv.gz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(buffer.getvalue().encode("utf-8")))
+    return path
+
+
+def test_facebook_pages_split_by_hash() -> None:
+    assert not any(facebook_dev_page(page) for page in TRAIN_PAGES)
+    assert all(facebook_dev_page(page) for page in DEV_PAGES)
+    assert facebook_dev_page("pageb") == facebook_dev_page("pageb")  # stable
+    held_out = sum(facebook_dev_page(f"page{i}") for i in range(800))
+    assert 60 < held_out < 140  # about one page in eight
+
+
+def test_facebook_soft_labels(tmp_path: Path) -> None:
+    folder = tmp_path / "csv_gz"
+    write_page(
+        folder,
+        "pagea",
+        [
+            post("so cute", "2016-05-03 10:00:00", loves=6, hahas=2, wows=1, angrys=1),
+            post("nine only", "2016-05-02 10:00:00", loves=9, likes=5000),  # < 10 non-Like
+            post("", "2016-05-01 10:00:00", loves=50),  # no text
+            post("   ", "2016-04-30 10:00:00", loves=50),  # only blanks
+            post("  breaking\n  news  ", "2016-04-29 10:00:00", sads=3, angrys=9),
+            post("a tie", "2016-04-28 10:00:00", hahas=5, sads=5),
+            post("bad count", "2016-04-27 10:00:00", loves="many"),
+            post("likes do not count", "2016-04-26 10:00:00", likes=10_000),
+            post("exactly ten", "2016-04-25 10:00:00", wows=10),
+        ],
+    )
+    dataset = read_dataset("facebook", folder / "train")
+    assert dataset.task is TASKS["facebook"]
+    assert dataset.texts == ["so cute", "breaking news", "a tie", "exactly ten"]
+    # weights over love, haha, wow, sad, angry; the label is the leading reaction
+    cute = dataset.examples[0]
+    assert cute.weights == pytest.approx((0.6, 0.2, 0.1, 0.0, 0.1))
+    assert cute.labels == (FACEBOOK_LABELS.index("love"),)
+    news = dataset.examples[1]
+    assert news.weights == pytest.approx((0, 0, 0, 0.25, 0.75))
+    assert news.labels == (FACEBOOK_LABELS.index("angry"),)
+    assert dataset.examples[2].labels == (FACEBOOK_LABELS.index("haha"),)  # a tie: first label
+    assert dataset.examples[3].weights == (0.0, 0.0, 1.0, 0.0, 0.0)
+    for example in dataset.examples:
+        assert len(example.weights) == 5 and sum(example.weights) == pytest.approx(1.0)
+        assert all(w >= 0 for w in example.weights)
+        assert example.weights[example.labels[0]] == max(example.weights)
+
+
+def test_facebook_dev_and_train_hold_whole_pages(tmp_path: Path) -> None:
+    folder = tmp_path / "csv_gz"
+    for page in (*TRAIN_PAGES, *DEV_PAGES):
+        rows = [post(f"{page} post {i}", f"2016-03-{i + 1:02d}", loves=10 + i) for i in range(3)]
+        write_page(folder, page, rows)
+    write_page(folder / "elsewhere", "pageb", [post("not read", "2016-01-01", loves=20)])
+    (folder / "notes.txt").write_text("not a page", encoding="utf-8")
+    train = read_dataset("facebook", folder / "train")
+    dev = read_dataset("facebook", folder / "dev")
+    splits = {"train": train, "dev": dev}
+    pages = {name: {text.split()[0] for text in split.texts} for name, split in splits.items()}
+    assert pages == {"train": set(TRAIN_PAGES), "dev": set(DEV_PAGES)}
+    # page by page in name order, each page's newest posts first
+    assert dev.texts == [f"{page} post {i}" for page in DEV_PAGES for i in (2, 1, 0)]
+    assert len(train) == len(dev) == 6
+
+
+@pytest.mark.parametrize(("split", "cap"), [("train", 400), ("dev", 300)])
+def test_facebook_posts_per_page_are_capped(tmp_path: Path, split: str, cap: int) -> None:
+    folder = tmp_path / "csv_gz"
+    page = TRAIN_PAGES[0] if split == "train" else DEV_PAGES[0]
+    other = TRAIN_PAGES[1] if split == "train" else DEV_PAGES[1]
+    count = cap + 25
+    dates = [
+        f"2016-{1 + i // 28 % 12:02d}-{1 + i % 28:02d} {i // 336:02d}:00" for i in range(count)
+    ]
+    rows = [post(f"post {i}", date, hahas=12) for i, date in enumerate(dates)]
+    write_page(folder, page, rows)
+    write_page(folder, other, [post("another page", "2016-01-01", sads=11)])
+    dataset = read_dataset("facebook", folder / split)
+    assert len(dataset) == cap + 1  # the capped page, and the other page's post
+    kept = dataset.texts[:cap]
+    newest = sorted(rows, key=lambda r: r["status_published"], reverse=True)[:cap]
+    assert kept == [r["status_message"] for r in newest]
+    assert dataset.texts[-1] == "another page"
+
+
+def test_facebook_errors(tmp_path: Path) -> None:
+    folder = tmp_path / "csv_gz"
+    write_page(folder, "pagea", [post("fine", "2016-01-01", loves=10)])
+    with pytest.raises(DatasetError, match=r"csv_gz/test: expected <csv_gz folder>/train"):
+        read_dataset("facebook", folder / "test")
+    broken = folder / "pagec_facebook_statuses.csv.gz"
+    broken.write_bytes(b"not gzip at all")
+    with pytest.raises(DatasetError) as caught:
+        read_dataset("facebook", folder / "train")
+    assert str(caught.value).startswith(f"{broken}: cannot be read")
+
+
+# --- response dataset ---------------------------------------------------------------------
+
+
+def response_row(text: str, **changes: Any) -> str:
+    row: dict[str, Any] = {
+        "text": text,
+        "emoji": ["🎉", "👏", "🥳"],
+        "mood": ["joy"],
+        "abstain_ok": False,
+        "intents": ["congratulate", "celebrate"],
+        "family": "jobs-careers",
+        "register": "work",
+    }
+    row.update(changes)
+    return json.dumps(row, ensure_ascii=False)
+
+
+def response_file(tmp_path: Path) -> Path:
+    rows = [
+        response_row("got the job!!"),
+        response_row("love you all", emoji=["❤️", "🥰", "🫶"], mood=["love", "joy"]),
+        response_row("same heart, no selector", emoji=["❤", "😍", "💖"], mood=["love"]),
+        "",  # blank lines are skipped
+        response_row(
+            "the bus is late", emoji=["🙄"], abstain_ok=True, intents=[], mood=["neutral"]
+        ),
+        response_row(
+            "odd labels",
+            emoji=["🎉", "🦄🦄", "🎉"],
+            intents=["ask", "shrug"],
+            mood=["joy", "ennui"],
+        ),
+    ]
+    return write(tmp_path / "train.jsonl", "\n".join(rows) + "\n")
+
+
+def ids(labels: tuple[str, ...], *wanted: str) -> tuple[int, ...]:
+    return tuple(sorted(labels.index(label) for label in wanted))
+
+
+def test_response_reaction(tmp_path: Path) -> None:
+    dataset = read_dataset("reaction", response_file(tmp_path))
+    assert dataset.task is TASKS["reaction"]
+    assert dataset.texts == [
+        "got the job!!",
+        "love you all",
+        "same heart, no selector",
+        "the bus is late",
+        "odd labels",
+    ]
+    labels = [e.labels for e in dataset.examples]
+    assert labels[0] == ids(REACTION_LABELS, "🎉", "👏", "🥳")
+    # the vocabulary writes the heart fully qualified; rows may write it with or without U+FE0F
+    assert "❤️" in REACTION_LABELS and "❤" not in REACTION_LABELS
+    heart = REACTION_LABELS.index("❤️")
+    assert heart in labels[1] and heart in labels[2]
+    assert labels[1] == ids(REACTION_LABELS, "❤️", "🥰", "🫶")
+    assert labels[3] == ids(REACTION_LABELS, "🙄")
+    assert labels[4] == ids(REACTION_LABELS, "🎉")  # duplicates merged, unknown emoji ignored
+    assert all(e.weights == () for e in dataset.examples)
+
+
+def test_response_trigger_intent_and_mood(tmp_path: Path) -> None:
+    path = response_file(tmp_path)
+    trigger = read_dataset("trigger", path)
+    # react unless an abstention is fine for the row
+    assert [e.labels for e in trigger.examples] == [(0,), (0,), (0,), (), (0,)]
+    intent = read_dataset("intent", path)
+    assert intent.examples[0].labels == ids(REPLY_INTENTS, "congratulate", "celebrate")
+    assert intent.examples[3].labels == ()
+    assert intent.examples[4].labels == ids(REPLY_INTENTS, "ask")
+    mood = read_dataset("mood", path)
+    assert [e.labels for e in mood.examples] == [
+        ids(COARSE_MOODS, "joy"),
+        ids(COARSE_MOODS, "love", "joy"),
+        ids(COARSE_MOODS, "love"),
+        ids(COARSE_MOODS, "neutral"),
+        ids(COARSE_MOODS, "joy"),
+    ]
+    # the four tasks read the same rows in the same order (they share every batch)
+    for task in TASK_GROUPS["reaction"]:
+        assert read_dataset(task, path).texts == trigger.texts
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("{not json", "not a response row"),
+        (json.dumps({"emoji": ["🎉"], "mood": [], "abstain_ok": True, "intents": []}), "text"),
+        (response_row("no list", emoji="🎉", intents="ask", mood="joy"), "labels a list"),
+        (
+            json.dumps({"text": 3, "emoji": [], "mood": [], "abstain_ok": True, "intents": []}),
+            "text must be a string",
+        ),
+        ('["a", "list"]', "not a response row"),
+    ],
+)
+@pytest.mark.parametrize("task", TASK_GROUPS["reaction"])
+def test_response_errors_name_file_and_line(
+    tmp_path: Path, task: str, line: str, problem: str
+) -> None:
+    path = write(tmp_path / "dev.jsonl", response_row("fine") + "\n\n" + line + "\n")
+    if task == "trigger" and problem == "labels a list":  # trigger reads abstain_ok only
+        assert len(read_dataset(task, path)) == 2
+        return
+    with pytest.raises(DatasetError) as caught:
+        read_dataset(task, path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: line 3: not a response row")
+    assert problem in message

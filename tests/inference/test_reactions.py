@@ -1,9 +1,15 @@
-"""Reaction candidates: fusion of the emoji head, emotions, moods and topics, and mood safety."""
+"""Reaction candidates: fusion of the emoji head, emotions, moods and topics, and mood safety.
+
+The ranker itself only ranks; safety is the bot's sensitivity guard (``bot.policy``, the one
+place for that rule), so the safety tests here pass the candidates through it as the bot does.
+"""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.decision import Candidate, Tag
+from bot.policy import ReactionPolicy, assess
 from inference.moods import MoodFusion
 from inference.reactions import MIN_SCORE, ReactionRanker
 from inference.results import Prediction
@@ -22,8 +28,13 @@ def rank(
 ) -> list[tuple[str, Tone]]:
     manifest = default_like_manifest()
     moods = MoodFusion(manifest).fuse(p)
+    ranked = ReactionRanker(manifest, vocabulary).rank(p, moods, topics)
+    sensitivity = assess(tuple(Tag(m.mood, m.score) for m in moods), ())
+    guarded = ReactionPolicy(vocabulary).allowed(
+        [Candidate(c.emoji, c.score, c.sources) for c in ranked], sensitivity
+    )
     out = []
-    for candidate in ReactionRanker(manifest, vocabulary).rank(p, moods, topics):
+    for candidate in guarded:
         entry = vocabulary.get(candidate.emoji)
         assert entry is not None
         assert MIN_SCORE <= candidate.score <= 1.0

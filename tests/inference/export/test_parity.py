@@ -22,7 +22,11 @@ LONG_TEXT = "so many thoughts right now " * 60 + "🙂"
 """Longer than every max_length: exercises truncation."""
 TEXTS = (*CHAT_TEXTS, LONG_TEXT)
 FP32_TOLERANCE = 1e-4
-INT8_MIN_AGREEMENT = 0.8
+INT8_MIN_AGREEMENT = 0.75
+"""Random tiny weights give near-tied logits, so int8 flips some top-1s. With the dependency
+versions a fresh install resolved on 2026-12-03 (onnxruntime 1.32.0, onnx 1.23.2) the
+config-less BertMoji agreed on 18 of 23 texts (0.783), under the earlier bar of 0.8 on the
+previous release's code as well; the bar is 0.75."""
 
 NAMES = list(BUILDERS)
 

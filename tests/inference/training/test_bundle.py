@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 
-from inference.datasets import TASKS, Dataset, read_dataset, split_files
+from inference.datasets import FACEBOOK_EMOJI, TASKS, Dataset, read_dataset, split_files
 from inference.engine import Engine
 from inference.errors import InferenceError
 from inference.evaluation import evaluate, head_probabilities, match_head, multi_hot
-from inference.manifest import HeadKind, read_manifest
+from inference.manifest import HeadKind, HeadRole, TextStep, read_manifest
 from inference.metrics import tune_thresholds
 from inference.training.bundle import (
     DATA_SOURCES,
@@ -25,18 +25,21 @@ from inference.training.bundle import (
     build_bundle,
     load_final,
 )
-from inference.training.data import load_tokenizer
+from inference.training.data import load_tokenizer, model_text
 from inference.training.trainer import TrainResult
 from inference.vocabulary import emoji_key
 from tests.inference.export.checkpoints import CHAT_TEXTS
 from tests.inference.training.conftest import LINES
 
-TEXTS = [*CHAT_TEXTS, "", "a much longer message " * 12]
+TEXTS = [*CHAT_TEXTS, "", "a much longer message " * 12, "🎉🎉🎉 we did it 👍🏽"]
 
 
 @pytest.fixture(scope="module")
 def dev(tiny_data: Path) -> dict[str, Dataset]:
-    return {task: read_dataset(task, split_files(tiny_data, task, tiny_data / "response")[1]) for task in TASKS}
+    return {
+        task: read_dataset(task, split_files(tiny_data, task, tiny_data / "response")[1])
+        for task in TASKS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +109,28 @@ def test_bundle_files_and_heads(
     assert engine.manifest.head("emotion").mood == {
         label: label for label in TASKS["emotion"].labels
     }
+    roles = {h.name: h.role for h in heads}
+    assert roles == {
+        "goemotions": None,
+        "emotion": None,
+        "emoji": None,
+        "reader": HeadRole.READER,
+        "reaction": HeadRole.REACTION,
+        "trigger": HeadRole.TRIGGER,
+        "intent": HeadRole.INTENT,
+        "mood": HeadRole.MOOD,
+        "embedding": None,
+    }
+    reader = engine.manifest.head("reader")
+    assert reader.labels == TASKS["facebook"].labels and reader.emoji == FACEBOOK_EMOJI
+    reaction = engine.manifest.head("reaction")
+    assert reaction.labels == TASKS["reaction"].labels
+    assert reaction.emoji == {label: label for label in reaction.labels}
+    assert engine.manifest.head("mood").mood == {m: m for m in TASKS["mood"].labels}
+    for name in ("reaction", "trigger", "intent", "mood"):  # every sigmoid head is tuned
+        head = engine.manifest.head(name)
+        assert head.thresholds is not None and len(head.thresholds) == len(head.labels), name
+    assert engine.manifest.text_steps == (TextStep.EMOJI_NAMES,)  # the run spelled emoji out
     assert engine.manifest.max_length == 32
     (prediction,) = engine.predict(["thank you!! that was really kind of you"])
     assert prediction["embedding"].embedding is not None
@@ -116,19 +141,24 @@ def test_onnx_matches_torch(fp32: tuple[BundleReport, list[int]], trained_run: T
     report, _ = fp32
     model, record = load_final(trained_run.final)
     engine = Engine.from_path(report.path)
-    batch = engine.bundle.encoder.encode(TEXTS)
-    outputs = ["goemotions", "emotion", "emoji", "embedding"]
+    # the text as the engine feeds it to the graph: cleaned, emoji spelled out by name
+    batch = engine.bundle.encoder.encode([engine.model_text(text) for text in TEXTS])
+    outputs = [HEAD_NAMES[task] for task in model.tasks] + ["embedding"]
+    assert outputs == [h.output for h in engine.manifest.heads]
     graph = dict(zip(outputs, engine.bundle.session.run(outputs, batch.arrays), strict=True))
     with torch.no_grad():
         reference = model(
             torch.from_numpy(batch.arrays["input_ids"]),
             torch.from_numpy(batch.arrays["attention_mask"]),
         )
-    # The emoji head is logit-adjusted by default: its graph logits are the model's minus
-    # log(training label frequency), folded into the bias.
-    priors = torch.tensor(record["priors"]["tweeteval-emoji"])
-    offsets = {"emoji": LOGIT_ADJUSTMENT["tweeteval-emoji"] * torch.log(priors)}
-    assert offsets["emoji"].abs().max() > 0.5
+    # The emoji and reader heads are logit-adjusted by default: their graph logits are the
+    # model's minus tau * log(training label frequency).
+    offsets = {
+        HEAD_NAMES[task]: tau * torch.log(torch.tensor(record["priors"][task]))
+        for task, tau in LOGIT_ADJUSTMENT.items()
+    }
+    assert set(offsets) == {"emoji", "reader"}
+    assert offsets["emoji"].abs().max() > 0.5 and offsets["reader"].abs().max() > 0.5
     for name, expected in zip(outputs, reference, strict=True):
         want = expected - offsets.get(name, 0.0)
         assert graph[name].shape == tuple(expected.shape)
@@ -144,15 +174,19 @@ def test_onnx_matches_torch(fp32: tuple[BundleReport, list[int]], trained_run: T
 
 def test_bundle_tokenizes_like_training(report: BundleReport, tiny_encoder: Path) -> None:
     training = load_tokenizer(tiny_encoder, max_length=32)
-    batch = Engine.from_path(report.path).bundle.encoder.encode(TEXTS)
+    engine = Engine.from_path(report.path)
+    assert engine.model_text("so proud 🎉🎉🎉") == "so proud :party popper: :party popper:"
+    batch = engine.bundle.encoder.encode([engine.model_text(text) for text in TEXTS])
     for row, text in enumerate(TEXTS):
-        ids = training.encode(text).ids
+        ids = training.encode(model_text(text, emoji_names=True)).ids
         assert batch.lengths[row] == len(ids) <= 32
         assert batch.arrays["input_ids"][row, : len(ids)].tolist() == ids
 
 
 def test_int8_bundle(
-    int8: tuple[BundleReport, list[int]], fp32: tuple[BundleReport, list[int]]
+    int8: tuple[BundleReport, list[int]],
+    fp32: tuple[BundleReport, list[int]],
+    dev: dict[str, Dataset],
 ) -> None:
     quantised, done = int8
     float_report, float_done = fp32
@@ -164,9 +198,13 @@ def test_int8_bundle(
     assert isinstance(quantization["per_channel"], bool)
     assert manifest.metrics["dev_fp32"] == float_report.dev
     # fp32 reference plus two int8 candidates, each measured on every dev text; then the
-    # chosen one's GoEmotions probabilities for its own thresholds, and its final measurement
-    assert sum(done) == 3 * 3 * LINES + LINES + 3 * LINES
-    assert sum(float_done) == 3 * LINES
+    # chosen one's probabilities of every multi-label task for its own thresholds, and its
+    # final measurement
+    texts = sum(len(dataset) for dataset in dev.values())
+    multi_label = sum(len(dataset) for dataset in dev.values() if dataset.task.multi_label)
+    assert multi_label == 5 * LINES  # goemotions and the four response tasks
+    assert sum(done) == 3 * texts + multi_label + texts
+    assert sum(float_done) == texts
     assert read_manifest(float_report.path / "manifest.json").provenance["quantization"] is None
 
 
@@ -176,13 +214,18 @@ def test_manifest_provenance(
     raw = json.loads((report.path / "manifest.json").read_text(encoding="utf-8"))
     provenance = raw["provenance"]
     assert provenance["source"] == str(tiny_encoder)  # not the default encoder's name
-    assert [d["task"] for d in provenance["data"]] == list(TASKS)
+    # one entry per data source; the response tasks share theirs
+    named = [task for d in provenance["data"] for task in d["task"].split(", ")]
+    assert named == list(TASKS)
+    assert provenance["data"][-1]["task"] == "reaction, trigger, intent, mood"
     assert provenance["data"] == [dict(d) for d in DATA_SOURCES]
     assert all(d["licence"] and d["data"] for d in provenance["data"])
     training = provenance["training"]
     assert training["steps"] == trained_run.steps == 6
     assert training["device"] == "cpu"
     assert training["settings"]["seed"] == 13 and training["settings"]["max_steps"] == 6
+    assert training["settings"]["tasks"] == list(TASKS)
+    assert training["settings"]["emoji_names"] is True
     assert "out_dir" not in training["settings"] and "data_root" not in training["settings"]
     assert provenance["opset"] >= 13
     assert provenance["torch"] == str(torch.__version__)
@@ -208,10 +251,12 @@ def test_fp32_bundle_reproduces_the_training_evaluation(
 ) -> None:
     bundle = fp32[0].dev
     training = trained_run.metrics
+    # every task but Facebook, whose bundle head is logit-adjusted (tau 1) and whose training
+    # evaluation is not (the emoji head's tau 0.5 meets uniform tiny priors: no change)
     pairs = [
-        (bundle["goemotions"], training["goemotions"]["tuned"]),
-        (bundle["emotion"], training["emotion"]),
-        (bundle["tweeteval-emoji"], training["tweeteval-emoji"]),
+        (bundle[task], training[task]["tuned"] if TASKS[task].multi_label else training[task])
+        for task in TASKS
+        if task != "facebook"
     ]
     for measured, expected in pairs:
         assert measured.keys() == expected.keys()
@@ -219,13 +264,25 @@ def test_fp32_bundle_reproduces_the_training_evaluation(
             assert measured[key] == pytest.approx(value, abs=0.03), key
 
 
-def test_model_card(report: BundleReport) -> None:
+def test_model_card(report: BundleReport, dev: dict[str, Dataset]) -> None:
     card = (report.path / MODEL_CARD_FILE).read_text(encoding="utf-8")
     assert card.startswith("# moodmoji-default")
     for task in TASKS:
-        assert f"| {task} | {LINES} |" in card  # its dev metrics row
+        assert f"| {task} | {len(dev[task])} |" in card  # its dev metrics row
+    heads_table = card.split("## Heads")[1].split("## Dev metrics")[0]
+    rows = {line.split(" | ")[0].removeprefix("| "): line for line in heads_table.splitlines()}
     for head in (*HEAD_NAMES.values(), "embedding"):
         assert f"| {head} |" in card
+    # the reaction head's labels are counted, not listed (495 emoji in one cell)
+    reaction = rows["reaction"]
+    assert f"| {len(TASKS['reaction'].labels)} emoji of the vocabulary" in reaction
+    assert len(reaction) < 200
+    assert TASKS["reaction"].labels[-1] not in card
+    assert "love, haha, wow, sad, angry" in rows["reader"]
+    for name in ("trigger", "intent", "mood"):
+        assert "(per-label thresholds tuned on dev)" in rows[name], name
+    assert "- Text steps before tokenizing: emoji-names" in card
+    assert "facebook: logits - 1.0 * log(training label frequency)" in card
 
 
 def test_bundle_without_dev_data_into_a_new_folder(
@@ -257,18 +314,22 @@ def test_logit_adjustment_can_be_turned_off(tmp_path: Path, trained_run: TrainRe
     model, _ = load_final(trained_run.final)
     engine = Engine.from_path(plain.path)
     batch = engine.bundle.encoder.encode(TEXTS)
-    (emoji,) = engine.bundle.session.run(["emoji"], batch.arrays)
+    emoji, reader = engine.bundle.session.run(["emoji", "reader"], batch.arrays)
     with torch.no_grad():
         reference = model(
             torch.from_numpy(batch.arrays["input_ids"]),
             torch.from_numpy(batch.arrays["attention_mask"]),
         )
     np.testing.assert_allclose(emoji, reference[2].numpy(), atol=1e-4)
+    np.testing.assert_allclose(reader, reference[3].numpy(), atol=1e-4)
 
 
 def test_logit_adjustment_is_recorded(report: BundleReport) -> None:
     provenance = read_manifest(report.path / "manifest.json").provenance
-    assert set(provenance["logit_adjustment"]) == {"tweeteval-emoji"}
+    assert provenance["logit_adjustment"] == {
+        "tweeteval-emoji": "logits - 0.5 * log(training label frequency)",
+        "facebook": "logits - 1.0 * log(training label frequency)",
+    }
 
 
 def test_static_int8_with_calibration_runs_batched_and_fused(

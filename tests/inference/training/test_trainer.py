@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 import torch
 
-from inference.datasets import TASKS, DatasetError, read_dataset, split_files
+from inference.datasets import TASK_GROUPS, TASKS, DatasetError, read_dataset, split_files
 from inference.errors import InferenceError
 from inference.training import trainer
-from inference.training.data import epoch_plan, load_tokenizer, pad, tokenise
+from inference.training.data import epoch_plan, group_members, load_tokenizer, pad, tokenise
 from inference.training.model import pretrained_encoder_dir
 from inference.training.trainer import (
     CHECKPOINT_FILE,
@@ -29,6 +29,28 @@ from tests.inference.training.conftest import LINES, tiny_settings
 
 SINGLE_LABEL_KEYS = {"n", "accuracy", "macro_f1", "top3_accuracy"}
 MULTI_LABEL_KEYS = {"n", "accuracy", "macro_f1", "micro_f1"}
+MULTI_LABEL_TASKS = [task for task, spec in TASKS.items() if spec.multi_label]
+SINGLE_LABEL_TASKS = [task for task, spec in TASKS.items() if not spec.multi_label]
+PLANNING_TASKS = ["goemotions", "emotion", "tweeteval-emoji", "facebook", "reaction"]
+"""The tasks whose rows make batches: every task but the response group's followers."""
+
+
+def split_size(data: Path, task: str, split: int) -> int:
+    """Examples of a tiny split (0 train, 1 dev): Facebook drops posts with few reactions."""
+    return len(read_dataset(task, split_files(data, task, data / "response")[split]))
+
+
+def test_planning_tasks() -> None:
+    members = group_members(tuple(TASKS))
+    assert sorted(members) == sorted(PLANNING_TASKS)
+    assert (
+        members["reaction"] == TASK_GROUPS["reaction"] == ("reaction", "trigger", "intent", "mood")
+    )
+    assert all(members[task] == (task,) for task in PLANNING_TASKS[:-1])
+    assert group_members(("trigger", "emotion")) == {
+        "trigger": ("trigger",),
+        "emotion": ("emotion",),
+    }
 
 
 def weights(final: Path) -> dict[str, torch.Tensor]:
@@ -43,14 +65,21 @@ def assert_same_weights(a: Path, b: Path) -> None:
     assert not different, f"weights differ: {different[:5]}"
 
 
-def test_run_writes_weights_metrics_checkpoint_and_teacher_cache(trained_run: TrainResult) -> None:
+def test_run_writes_weights_metrics_checkpoint_and_teacher_cache(
+    trained_run: TrainResult, tiny_data: Path
+) -> None:
     out = trained_run.final.parent
     assert trained_run.final == out / FINAL_FILE
     for name in (FINAL_FILE, METRICS_FILE, CHECKPOINT_FILE):
         assert (out / name).is_file(), name
-    for task in TASKS:
-        teacher = np.load(out / f"teacher-{task}-{LINES}.npy")
-        assert teacher.shape == (LINES, 32) and teacher.dtype == np.float16
+    # teacher embeddings only for the tasks that plan batches (the group shares the leader's)
+    cached = sorted(path.name for path in out.glob("teacher-*.npy"))
+    sizes = {task: split_size(tiny_data, task, 0) for task in PLANNING_TASKS}
+    assert sizes["facebook"] < LINES  # posts with under ten non-Like reactions are skipped
+    assert cached == sorted(f"teacher-{task}-{n}.npy" for task, n in sizes.items())
+    for task, n in sizes.items():
+        teacher = np.load(out / f"teacher-{task}-{n}.npy")
+        assert teacher.shape == (n, 32) and teacher.dtype == np.float16
         assert np.allclose(np.linalg.norm(teacher.astype(np.float32), axis=1), 1.0, atol=1e-2)
     assert not list(out.glob("*.partial"))
     assert trained_run.steps == 6
@@ -58,15 +87,16 @@ def test_run_writes_weights_metrics_checkpoint_and_teacher_cache(trained_run: Tr
     assert trained_run.seconds > 0
 
 
-def test_run_metrics(trained_run: TrainResult) -> None:
+def test_run_metrics(trained_run: TrainResult, tiny_data: Path) -> None:
     metrics = trained_run.metrics
     assert set(metrics) == set(TASKS)
-    goemotions = metrics["goemotions"]
-    assert set(goemotions) == {"at_0.5", "tuned", "tuned_cross_fitted"}
-    for scores in goemotions.values():
-        assert set(scores) == MULTI_LABEL_KEYS and scores["n"] == LINES
-    for task in ("emotion", "tweeteval-emoji"):
-        assert set(metrics[task]) == SINGLE_LABEL_KEYS and metrics[task]["n"] == LINES
+    for task in MULTI_LABEL_TASKS:
+        assert set(metrics[task]) == {"at_0.5", "tuned", "tuned_cross_fitted"}, task
+        for scores in metrics[task].values():
+            assert set(scores) == MULTI_LABEL_KEYS and scores["n"] == LINES, task
+    for task in SINGLE_LABEL_TASKS:
+        n = split_size(tiny_data, task, 1)
+        assert set(metrics[task]) == SINGLE_LABEL_KEYS and metrics[task]["n"] == n, task
         assert 0.0 <= metrics[task]["accuracy"] <= metrics[task]["top3_accuracy"] <= 1.0
     on_disk = json.loads((trained_run.final.parent / METRICS_FILE).read_text(encoding="utf-8"))
     assert on_disk["final"] == metrics
@@ -83,13 +113,21 @@ def test_final_record(trained_run: TrainResult, tiny_encoder: Path) -> None:
     assert record["steps"] == 6
     assert record["metrics"] == trained_run.metrics
     assert record["settings"]["seed"] == 13
-    (thresholds,) = record["thresholds"].values()
-    assert set(record["thresholds"]) == {"goemotions"}
-    assert len(thresholds) == 28 and all(0.0 < t < 1.0 for t in thresholds)
+    # thresholds tuned on dev for every multi-label task, one per label
+    assert list(record["thresholds"]) == MULTI_LABEL_TASKS
+    for task, thresholds in record["thresholds"].items():
+        assert len(thresholds) == len(TASKS[task].labels), task
+        assert all(0.0 < t < 1.0 for t in thresholds), task
+    # label priors (for logit adjustment) for every single-label task, Facebook's included
+    assert list(record["priors"]) == SINGLE_LABEL_TASKS
+    for task, priors in record["priors"].items():
+        assert len(priors) == len(TASKS[task].labels) and sum(priors) == pytest.approx(1.0)
     state = record["model"]
-    assert state["heads.goemotions.weight"].shape == (28, 32)
-    assert state["heads.emotion.weight"].shape == (6, 32)
-    assert state["heads.tweeteval-emoji.weight"].shape == (20, 32)
+    for task, spec in TASKS.items():
+        assert state[f"heads.{task}.weight"].shape == (len(spec.labels), 32), task
+        assert state[f"heads.{task}.bias"].shape == (len(spec.labels),), task
+    assert state["heads.reaction.weight"].shape == (495, 32)
+    assert state["heads.trigger.weight"].shape == (1, 32)
     assert state["embedding.weight"].shape == (32, 32)
     assert all(t.device.type == "cpu" for t in state.values())
 
@@ -111,6 +149,48 @@ def test_same_seed_same_weights(
     again = train(tiny_settings(tiny_data, tiny_encoder, tmp_path / "again"), resume=True)
     assert_same_weights(again.final, trained_run.final)
     assert again.metrics == trained_run.metrics
+
+
+def test_init_starts_from_a_finished_run(
+    tmp_path: Path, trained_run: TrainResult, tiny_data: Path, tiny_encoder: Path
+) -> None:
+    # an earlier run without a mood head and with emotion over other labels
+    record = torch.load(trained_run.final, map_location="cpu", weights_only=False)
+    earlier = {k: v for k, v in record["model"].items() if not k.startswith("heads.mood.")}
+    earlier["heads.emotion.weight"] = torch.zeros(3, 32)
+    earlier["heads.emotion.bias"] = torch.zeros(3)
+    init = tmp_path / "earlier.pt"
+    torch.save({**record, "model": earlier}, init)
+    # learning rates of 0: one step leaves the weights where the run started
+    settings = tiny_settings(
+        tiny_data,
+        tiny_encoder,
+        tmp_path / "warm",
+        init=init,
+        max_steps=1,
+        encoder_lr=0.0,
+        head_lr=0.0,
+    )
+    warm = train(settings)
+    assert warm.steps == 1
+    started = weights(warm.final)
+    fresh = {"heads.mood.weight", "heads.mood.bias", "heads.emotion.weight", "heads.emotion.bias"}
+    assert set(started) == set(record["model"])
+    loaded = {k for k in started if k not in fresh and torch.equal(started[k], earlier[k])}
+    assert loaded == set(started) - fresh  # the encoder, the embedding and the matching heads
+    assert any(k.startswith("encoder.encoder.layer.") for k in loaded)
+    assert started["heads.emotion.weight"].shape == (6, 32)  # fresh, with its own labels
+    # init is where a run starts, not what it is: another --init may resume the checkpoint
+    assert "init" not in settings.identity()
+
+
+def test_init_refuses_an_unreadable_file(
+    tmp_path: Path, tiny_data: Path, tiny_encoder: Path
+) -> None:
+    (tmp_path / "bad.pt").write_bytes(b"not weights")
+    settings = tiny_settings(tiny_data, tiny_encoder, tmp_path / "run", init=tmp_path / "bad.pt")
+    with pytest.raises(InferenceError, match=r"bad\.pt: not a readable weights file"):
+        train(settings)
 
 
 @pytest.mark.parametrize("crash", ["after-checkpoint", "between-checkpoints"])
@@ -218,7 +298,9 @@ def test_missing_data_and_encoder(tmp_path: Path, tiny_data: Path, tiny_encoder:
 def splits(tiny_data: Path, tiny_encoder: Path) -> dict[str, Any]:
     tokenizer = load_tokenizer(tiny_encoder, max_length=12)
     return {
-        task: tokenise(read_dataset(task, split_files(tiny_data, task, tiny_data / "response")[0]), tokenizer)
+        task: tokenise(
+            read_dataset(task, split_files(tiny_data, task, tiny_data / "response")[0]), tokenizer
+        )
         for task in TASKS
     }
 
@@ -241,17 +323,40 @@ def test_tokenise_truncates_and_limits(tiny_data: Path, tiny_encoder: Path) -> N
 
 @pytest.mark.parametrize("batch_size", [1, 7, 8, 64])
 def test_epoch_plan_covers_every_example_once(splits: dict[str, Any], batch_size: int) -> None:
+    # batches are planned by the planning tasks; the response group trains on reaction's rows
     plan = epoch_plan(splits, batch_size, seed=13, epoch=0)
+    sizes = {task: len(splits[task].ids) for task in PLANNING_TASKS}
     seen: Counter[tuple[str, int]] = Counter()
     for batch in plan:
-        assert batch.task in TASKS
+        assert batch.task in PLANNING_TASKS
         assert 1 <= len(batch.rows) <= batch_size
         seen.update((batch.task, int(row)) for row in batch.rows)
-    expected = {(task, row) for task in TASKS for row in range(LINES)}
+    expected = {(task, row) for task, n in sizes.items() for row in range(n)}
     assert set(seen) == expected
     assert set(seen.values()) == {1}
     per_task = Counter(batch.task for batch in plan)
-    assert per_task == {task: -(-LINES // batch_size) for task in TASKS}
+    assert per_task == {task: -(-n // batch_size) for task, n in sizes.items()}
+
+
+def test_epoch_plan_repeats(splits: dict[str, Any]) -> None:
+    plan = epoch_plan(splits, 8, seed=13, epoch=0, repeats={"reaction": 3})
+    rows: dict[str, Counter[int]] = {}
+    for batch in plan:
+        rows.setdefault(batch.task, Counter()).update(int(r) for r in batch.rows)
+    assert set(rows["reaction"].values()) == {3} and len(rows["reaction"]) == LINES
+    assert set(rows["goemotions"].values()) == {1}
+
+
+def test_group_members_read_the_same_rows(splits: dict[str, Any]) -> None:
+    # a batch planned by reaction is read by every member at the same row ids
+    texts = {task: splits[task].dataset.texts for task in TASK_GROUPS["reaction"]}
+    assert all(t == texts["reaction"] for t in texts.values())
+    assert all(splits[task].ids == splits["reaction"].ids for task in texts)
+    rows = np.array([0, 3, 5])
+    trigger = splits["trigger"].targets(rows)
+    assert trigger.tolist() == [[1.0], [0.0], [1.0]]  # every fourth row may go without
+    mood = splits["mood"].targets(rows)
+    assert mood.shape == (3, 8) and mood.sum(dim=1).tolist() == [1.0, 1.0, 1.0]
 
 
 def test_epoch_plan_is_a_function_of_seed_and_epoch(splits: dict[str, Any]) -> None:

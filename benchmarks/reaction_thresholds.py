@@ -1,0 +1,54 @@
+"""How the chat's thresholds trade reactions against quiet, on a reactions JSONL file (dev).
+
+The model runs once; each ``reaction_threshold`` (the learned trigger's cut) and
+``suggestion_threshold`` is then scored by ``moodmoji eval reactions``' own code. Run::
+
+    python benchmarks/reaction_thresholds.py data/response/dev.jsonl [--model DIR]
+
+The default thresholds in ``bot/chat_settings.py`` were chosen with it on the dev split.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bot.chat_settings import ChatSettings
+from bot.config import load_config
+from bot.core import MoodBot
+from bot.messages import Platform
+from bot.reaction_eval import evaluate_reactions, read_rows
+
+
+def main() -> None:
+    """Prints one line of figures per threshold."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rows", type=Path)
+    parser.add_argument("--model", type=Path)
+    parser.add_argument("--platform", default="discord")
+    args = parser.parse_args()
+    rows = read_rows(args.rows)
+    base = MoodBot.from_config(load_config(None), model=args.model, keep_state=False)
+    analyses = base.analyzer.analyze([row.text for row in rows])
+    platform = Platform(args.platform)
+    print("reaction_threshold: top1 coverage abstain_ok_rate playful_on_sad")
+    for cut in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+        bot = replace_defaults(base, ChatSettings(reaction_threshold=cut))
+        s = evaluate_reactions(bot, rows, platform, analyses=analyses)
+        print(
+            f"  {cut:.1f}: {s.top1:.3f} {s.coverage:.3f} {s.abstain_ok_rate:.3f} {s.playful_on_sad}"
+        )
+    print("suggestion_threshold: suggestion_fit suggested")
+    for cut in (0.15, 0.25, 0.35, 0.45):
+        bot = replace_defaults(base, ChatSettings(suggestion_threshold=cut))
+        s = evaluate_reactions(bot, rows, platform, analyses=analyses)
+        print(f"  {cut:.2f}: {s.suggestion_fit} {s.suggested}")
+
+
+def replace_defaults(bot: MoodBot, defaults: ChatSettings) -> MoodBot:
+    """The same bot parts with other default chat settings."""
+    return MoodBot(bot.analyzer, bot.suggester, bot.policy, bot.rules, defaults)
+
+
+if __name__ == "__main__":
+    main()
