@@ -41,9 +41,13 @@ def vocabulary() -> list[str]:
     return list(SPECIALS) + list(dict.fromkeys(words))
 
 
-def build_tokenizer() -> Tokenizer:
-    """A lower-casing word-level tokenizer with [CLS] ... [SEP] around each text."""
-    vocab = {token: i for i, token in enumerate(vocabulary())}
+def build_tokenizer(tokens: list[str] | None = None) -> Tokenizer:
+    """A lower-casing word-level tokenizer with [CLS] ... [SEP] around each text.
+
+    Args:
+        tokens: The vocabulary, specials first (default: this module's :func:`vocabulary`).
+    """
+    vocab = {token: i for i, token in enumerate(tokens or vocabulary())}
     tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
     tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
     tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()

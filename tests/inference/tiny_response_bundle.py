@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
-from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+from tokenizers import Tokenizer
+
+from tests.inference.tiny_bundle import build_tokenizer as wordlevel_tokenizer
 
 CONCEPTS: dict[str, tuple[str, ...]] = {
     "win": ("won", "promoted", "gg", "engaged", "trophy"),
@@ -79,15 +81,7 @@ def vocabulary() -> list[str]:
 
 def build_tokenizer() -> Tokenizer:
     """A lower-casing word-level tokenizer with [CLS] ... [SEP] around each text."""
-    vocab = {token: i for i, token in enumerate(vocabulary())}
-    tokenizer = Tokenizer(models.WordLevel(vocab=vocab, unk_token="[UNK]"))
-    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase()])
-    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
-    tokenizer.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]",
-        special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])],
-    )
-    return tokenizer
+    return wordlevel_tokenizer(vocabulary())
 
 
 def build_graph() -> onnx.ModelProto:
