@@ -66,7 +66,8 @@ def test_two_people_chat_and_use_a_suggestion(serve: Serve, browser: Any) -> Non
 
     second = say(browser, 1, "I'm so nervous about the interview tomorrow")
     assert second.find_element("css selector", ".author").text == "Sam"
-    assert [r.text for r in second.find_elements("css selector", ".reaction")] == ["😰"]
+    shown = [r.text for r in second.find_elements("css selector", ".reaction")]
+    assert shown[:1] == ["😰"] and not {"😂", "🎉", "🥳", "💀"} & set(shown)
     assert second.find_elements("css selector", ".chip.mood")[0].text.startswith("fear ")
 
     suggestion = second.find_elements("css selector", ".suggestion")[0]
