@@ -1,7 +1,8 @@
-"""How the chat's thresholds trade reactions against quiet, on a reactions JSONL file (dev).
+"""How the chat's reaction threshold trades reactions against quiet, on a reactions JSONL file.
 
-The model runs once; each ``reaction_threshold`` (the learned trigger's cut) and
-``suggestion_threshold`` is then scored by ``moodmoji eval reactions``' own code. Run::
+The model runs once; each ``reaction_threshold`` (the learned trigger's cut) is then scored by
+``moodmoji eval reactions``' own code. (That command asks for suggestions, and asked-for
+suggestions are not gated by ``suggestion_threshold``, so it is not swept here.) Run::
 
     python benchmarks/reaction_thresholds.py data/response/dev.jsonl [--model DIR]
 
@@ -32,17 +33,12 @@ def main() -> None:
     analyses = base.analyzer.analyze([row.text for row in rows])
     platform = Platform(args.platform)
     print("reaction_threshold: top1 coverage abstain_ok_rate playful_on_sad")
-    for cut in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7):
+    for cut in (0.3, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95):
         bot = replace_defaults(base, ChatSettings(reaction_threshold=cut))
         s = evaluate_reactions(bot, rows, platform, analyses=analyses)
         print(
-            f"  {cut:.1f}: {s.top1:.3f} {s.coverage:.3f} {s.abstain_ok_rate:.3f} {s.playful_on_sad}"
+            f"  {cut:.2f}: {s.top1:.3f} {s.coverage:.3f} {s.abstain_ok_rate:.3f} {s.playful_on_sad}"
         )
-    print("suggestion_threshold: suggestion_fit suggested")
-    for cut in (0.15, 0.25, 0.35, 0.45):
-        bot = replace_defaults(base, ChatSettings(suggestion_threshold=cut))
-        s = evaluate_reactions(bot, rows, platform, analyses=analyses)
-        print(f"  {cut:.2f}: {s.suggestion_fit} {s.suggested}")
 
 
 def replace_defaults(bot: MoodBot, defaults: ChatSettings) -> MoodBot:

@@ -54,10 +54,11 @@ class ChatSettings:
 
     Attributes:
         mode: react, suggest, both or off.
-        reaction_threshold: The best reaction candidate must score at least this (0..1) for the
-            bot to react at all.
+        reaction_threshold: With a learned trigger head (the default model), the probability
+            that a reader would react at all must reach this (0..1); without one, the best
+            reaction candidate must score at least this. Else no reaction.
         suggestion_threshold: The best reply must fit at least this well (0..1) for the bot to
-            suggest anything.
+            suggest anything unasked (asked-for suggestions are not gated by it).
         max_suggestions: Most replies suggested at once (0..3).
         chat_cooldown_s: Least time between two automatic reactions in one chat.
         user_cooldown_s: Least time between two automatic reactions to one person in one chat.
@@ -71,8 +72,8 @@ class ChatSettings:
     """
 
     mode: Mode = Mode.BOTH
-    reaction_threshold: float = 0.65
-    suggestion_threshold: float = 0.35
+    reaction_threshold: float = 0.85
+    suggestion_threshold: float = 0.55
     max_suggestions: int = 3
     chat_cooldown_s: float = 20.0
     user_cooldown_s: float = 60.0

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from bot.store import DeletionReport, SettingsStore, StoreError
 from bot.suggestions import ReplyBank, Suggester
 from inference.analyzer import Analysis, Analyzer
 from inference.batcher import MicroBatcher
+from inference.emoji_names import emoji_like
 from inference.settings import BatchSettings
 from inference.vocabulary import EmojiVocabulary
 
@@ -87,6 +89,15 @@ def read(text: str, analysis: Analysis) -> Reading:
     intents = tuple(Tag(i.label, round(i.score, 4)) for i in analysis.intents)
     trigger = None if analysis.trigger is None else round(analysis.trigger, 4)
     return Reading(moods, emotions, candidates, sensitivity, trigger, intents)
+
+
+def answerable(text: str) -> bool:
+    """Whether a message holds something to answer: two different letters or digits, or an
+    emoji. Blank, invisible and one-character-repeated texts do not, so asking for suggestions
+    on them gets none unless a reply clears the chat's threshold."""
+    if emoji_like(text):
+        return True
+    return len({ch.casefold() for ch in text if unicodedata.category(ch)[0] in "LN"}) >= 2
 
 
 @dataclass(frozen=True)
@@ -418,6 +429,7 @@ class MoodBot:
                 threshold=settings.suggestion_threshold,
                 limit=settings.max_suggestions,
                 intents=reading.intents,
+                asked=(explicit or suggest is True) and answerable(message.text),
             )
             steps.extend(suggestion_steps)
         if self.store is not None and moods and not explicit:

@@ -7,8 +7,9 @@ candidates and leaves safety to it), and every time the rule drops a candidate t
 1. **Sensitivity** (:func:`assess`): a message is *somber* when sadness or fear leads, holds
    30 % together, the model found a somber fine emotion (grief, remorse, nervousness ...), or
    the text names death, serious illness or loss in plain words (:mod:`bot.grave_topics`):
-   only warm or somber emoji may go on it. It is *negative* when any negative mood holds 25 %:
-   no playful emoji then.
+   only warm or somber emoji may go on it. It is *negative* when any negative mood holds
+   :data:`NEGATIVE_SHARE` or the negative moods together hold :data:`NEGATIVE_TOTAL`: no
+   playful emoji then.
    A somber fine emotion the model gives at least :data:`CAUTION_SCORE` without deciding on it
    (a hint) also rules out playful emoji.
 2. **Confidence gate**: with a learned trigger head (the default model), nothing unless its
@@ -38,6 +39,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "CAUTION_SCORE",
     "NEGATIVE_SHARE",
+    "NEGATIVE_TOTAL",
     "SOMBER_SHARE",
     "ReactionPolicy",
     "Sensitivity",
@@ -49,6 +51,8 @@ __all__ = [
 SOMBER_SHARE = 0.3
 #: Any negative mood at least this share makes a message negative.
 NEGATIVE_SHARE = 0.2
+#: The negative moods together at least this share make a message negative.
+NEGATIVE_TOTAL = 0.25
 #: How much a runner-up sharing the best candidate's mood adds to the confidence (noisy-OR).
 AGREEMENT_WEIGHT = 0.2
 #: A somber fine emotion at least this probable makes a message negative (no playful emoji).
@@ -105,6 +109,9 @@ def assess(
     negative = sorted(m for m in NEGATIVE_MOODS if share.get(m, 0.0) >= NEGATIVE_SHARE)
     if negative or lead in NEGATIVE_MOODS:
         return Sensitivity(False, True, f"{', '.join(negative or [str(lead)])} in the mood")
+    total = sum(share.get(m, 0.0) for m in NEGATIVE_MOODS)
+    if total >= NEGATIVE_TOTAL:
+        return Sensitivity(False, True, f"negative moods hold {total:.0%} together")
     hinted = sorted(h.label for h in hints if h.label in SOMBER_LABELS and h.score >= CAUTION_SCORE)
     if hinted:
         return Sensitivity(False, True, f"a hint of {', '.join(hinted)}")

@@ -24,6 +24,12 @@ a reply whose mood fit is under :data:`MIN_MOOD_FIT` is never offered. Then:
    must clear the threshold too, and fit at least :data:`RUNNER_UP_OF_BEST` of the best
    reply's fit.
 
+**Asked for.** When the user asks (``/suggest``, the Discord context menu, the HTTP API with
+suggestions requested), the chat's threshold does not gate: the best appropriate reply is
+always offered if it fits at least :data:`ASKED_FLOOR`, and runners-up of other intents
+follow down to :data:`ASKED_RUNNER_UP_OF_BEST` of its fit, so that the user gets up to three
+kinds of reply to choose from. The sensitivity rules apply unchanged.
+
 A somber message (see :func:`bot.policy.assess`) counts as at least half sad in the mood fit
 (:data:`SOMBER_SADNESS`), so that "the biopsy came back positive", read as neutral by the
 model but named grave by the word-level check, is still answered with sympathy.
@@ -120,6 +126,10 @@ SOMBER_SADNESS = 0.5
 INTENT_BASE = 0.5
 INTENT_SEMANTIC = 0.3
 INTENT_MOOD = 0.2
+#: When asked, the least fit a reply needs at all.
+ASKED_FLOOR = 0.05
+#: When asked, runners-up need this share of the best reply's fit.
+ASKED_RUNNER_UP_OF_BEST = 0.15
 
 
 class ReplyBankError(Exception):
@@ -308,10 +318,13 @@ class Suggester:
         threshold: float,
         limit: int = 3,
         intents: Sequence[Tag] = (),
+        asked: bool = False,
     ) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...], tuple[Step, ...]]:
         """Up to ``limit`` diverse, appropriate replies, or none.
 
         ``intents`` are the learned reply-intent probabilities, when the model has them.
+        ``asked``: the user asked for suggestions, so ``threshold`` does not gate (see the
+        module docstring).
 
         Returns:
             The suggestions, the best replies considered (for the explanation), and the steps.
@@ -337,17 +350,23 @@ class Suggester:
             steps.append(
                 Step("suggestion-sensitivity", "left out " + ", ".join(sorted(set(refused))))
             )
-        if not scored or scored[0].fit < threshold:
+        gate = ASKED_FLOOR if asked else threshold
+        if not scored or scored[0].fit < gate:
             top = f"{scored[0].fit:.2f}" if scored else "nothing"
             steps.append(
                 Step(
                     "suggestion-gate",
-                    f"best reply fits {top}, under the threshold {threshold:g}: no suggestions",
+                    f"best reply fits {top}, under the threshold {gate:g}: no suggestions",
                 )
             )
             return (), considered, tuple(steps)
+        if asked:
+            steps.append(
+                Step("suggestion-gate", f"asked for: best reply fits {scored[0].fit:.2f}")
+            )
         chosen: list[_Scored] = []
-        bar = max(threshold, scored[0].fit * RUNNER_UP_OF_BEST)
+        share = ASKED_RUNNER_UP_OF_BEST if asked else RUNNER_UP_OF_BEST
+        bar = max(gate, scored[0].fit * share)
         for item in scored:
             if len(chosen) >= limit:
                 break

@@ -70,14 +70,15 @@ HEAD_ROLES: Mapping[str, HeadRole] = {
     "intent": HeadRole.INTENT,
     "mood": HeadRole.MOOD,
 }
-LOGIT_ADJUSTMENT: Mapping[str, float] = {"tweeteval-emoji": 0.5, "facebook": 1.0}
+LOGIT_ADJUSTMENT: Mapping[str, float] = {"tweeteval-emoji": 0.5, "facebook": 0.25}
 """Logit adjustment per task. TweetEval emoji is scored by macro-F1 over 20 skewed classes (❤ is
 a fifth of the data). On the dev split of the first default model, tau 0 / 0.25 / 0.5 / 0.75 / 1
 gave macro-F1 0.270 / 0.276 / 0.281 / 0.278 / 0.270 and top-3 accuracy 0.595 / 0.591 / 0.579 /
 0.550 / 0.513: the textbook tau = 1 overshoots, 0.5 is kept. dair-ai emotion keeps plain
 arg-max, as its benchmark is accuracy (no tau helped it). The Facebook reader head is scored by
-macro-F1 of the dominant reaction, where Love is most posts' dominant one: tau = 1 (see the
-model card for the figures)."""
+macro-F1 of the dominant reaction, where Love is most posts' dominant one: on the held-out
+pages, the response model's reader head gave macro-F1 0.453 / 0.483 / 0.467 / 0.425 / 0.360 at
+tau 0 / 0.25 / 0.5 / 0.75 / 1 (accuracy 0.769 / 0.744 / 0.672 / 0.553 / 0.378): 0.25 is kept."""
 INPUTS = ("input_ids", "attention_mask")
 STATIC_TOLERANCE = 0.015
 """Largest dev metric drop vs fp32 at which static int8 is kept over dynamic int8. Static int8

@@ -29,7 +29,7 @@ def test_chat_loop_shows_each_message_and_explains(make_bot: BotFactory) -> None
     assert count == 2
     assert text.count("reactions:") == 2 and text.count("moods:") == 2
     assert "🎂" in text  # generic: the topical birthday cake
-    assert "candidates: 🎂" in text and "thresholds: reaction 0.65" in text  # /why
+    assert "candidates: 🎂" in text and "thresholds: reaction 0.85" in text  # /why
     assert "now on telegram" in text and "platforms: generic, discord, telegram" in text
     grief = text.split("now on telegram")[1]
     assert "sadness" in grief and "sympathize" in grief

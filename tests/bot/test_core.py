@@ -87,7 +87,7 @@ def test_every_decision_fits_its_platform(make_bot: BotFactory, platform: Platfo
         if platform is Platform.TELEGRAM:
             assert {r.emoji for r in decision.reactions} <= TELEGRAM, text
         assert len({r.emoji for r in decision.reactions}) == len(decision.reactions)
-        assert decision.moods and decision.why.thresholds["reaction"] == 0.65
+        assert decision.moods and decision.why.thresholds["reaction"] == 0.85
 
 
 @pytest.mark.parametrize("platform", list(Platform))

@@ -36,6 +36,8 @@ def tags(*labels: str) -> tuple[Tag, ...]:
         ({"joy": 0.8, "neutral": 0.2}, ("grief",), True, True),  # "got the job but my dog died"
         ({"anger": 0.6, "neutral": 0.4}, ("anger",), False, True),
         ({"joy": 0.6, "disgust": 0.3}, (), False, True),
+        ({"joy": 0.75, "anger": 0.15, "disgust": 0.1}, (), False, True),  # together 25 %
+        ({"joy": 0.85, "anger": 0.15}, (), False, False),
         ({"neutral": 0.9, "joy": 0.1}, ("neutral",), False, False),
         ({}, (), False, False),
     ],

@@ -22,6 +22,7 @@ from bot.decision import Decision, Tag
 from bot.messages import IncomingMessage, Platform
 from bot.policy import Sensitivity
 from bot.suggestions import (
+    ASKED_FLOOR,
     CASUAL_INTENTS,
     CHEERFUL_INTENTS,
     INTENTS,
@@ -33,6 +34,7 @@ from bot.suggestions import (
 )
 from inference.analyzer import Analyzer
 from inference.default_model import resolve_model_dir
+from inference.emoji_names import emoji_like
 from inference.vocabulary import Tone
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "data" / "suggestion_messages.jsonl"
@@ -101,9 +103,9 @@ def _report(failures: Iterable[str]) -> str:
 
 
 def _is_blank_or_gibberish(text: str) -> bool:
-    """No letters or digits at all, or one character repeated (``aaaa...``)."""
+    """No letters, digits or emoji at all, or one character repeated (``aaaa...``)."""
     letters = {ch.casefold() for ch in text if unicodedata.category(ch)[0] in "LN"}
-    return len(letters) <= 1
+    return len(letters) <= 1 and not emoji_like(text)
 
 
 # ---------------------------------------------------------------------------- fixtures
@@ -300,19 +302,22 @@ def test_suggestions_are_scored_best_first(
     for text, decision in _all(decided):
         scores = [s.score for s in decision.suggestions]
         assert scores == sorted(scores, reverse=True), _describe(text, decision)
-        if scores:
-            assert scores[0] >= decision.why.thresholds["suggestion"], _describe(text, decision)
+        if scores:  # asked for: the floor gates, not the chat's threshold
+            assert scores[0] >= ASKED_FLOOR, _describe(text, decision)
 
 
 # ---------------------------------------------------------------------------- gating
 
 
-def test_nothing_fits_gets_no_suggestion(
-    decided: dict[str, list[tuple[str, Decision]]],
-) -> None:
+def test_nothing_fits_gets_no_suggestion_unasked(bot: MoodBot) -> None:
+    texts = _group("nothing-fits")
+    decisions = [
+        bot.conclude(_message(t, i), bot.analyzer.analyze([t])[0], suggest=None)
+        for i, t in enumerate(texts)
+    ]
     failures = [
         _describe(text, decision)
-        for text, decision in decided["nothing-fits"]
+        for text, decision in zip(texts, decisions, strict=True)
         if decision.suggestions or "suggestion-gate" not in decision.why.rules()
     ]
     assert not failures, _report(failures)
@@ -480,10 +485,17 @@ def test_max_suggestions_zero(analyzer: Analyzer) -> None:
         assert "suggestions" in decision.why.rules(), _describe(text, decision)
 
 
-def test_threshold_one_suggests_nothing(analyzer: Analyzer) -> None:
+def test_threshold_one_suggests_nothing_unasked(analyzer: Analyzer) -> None:
     bot = MoodBot.from_analyzer(analyzer, defaults=ChatSettings(suggestion_threshold=1.0))
-    failures = [_describe(t, d) for t, d in _decide_all(bot, explicit=True) if d.suggestions]
+    texts = [text for _, text in MESSAGES]
+    decisions = [
+        bot.conclude(_message(t, i), a, suggest=None)
+        for i, (t, a) in enumerate(zip(texts, bot.analyzer.analyze(texts), strict=True))
+    ]
+    failures = [_describe(t, d) for t, d in zip(texts, decisions, strict=True) if d.suggestions]
     assert not failures, _report(failures)
+    asked = _decide_all(bot, explicit=True)
+    assert any(d.suggestions for _, d in asked), "asking got no suggestion at a threshold of 1"
 
 
 def test_react_mode_suggests_only_when_asked(
@@ -548,3 +560,51 @@ def test_a_somber_message_counts_as_half_sad_in_the_mood_fit() -> None:
     bank = {r.text: r for r in ReplyBank.load().replies}
     assert careful and all("sadness" in bank[s.text].moods for s in careful)
     assert all("sadness" not in bank[s.text].moods for s in calm)
+
+
+# ---------------------------------------------------------------------------- learned intents
+
+HAPPY = (Tag("joy", 0.9), Tag("neutral", 0.1))
+NEWS_INTENTS = (Tag("congratulate", 0.5), Tag("ask", 0.3), Tag("celebrate", 0.2))
+
+
+def test_asked_suggestions_ignore_the_threshold_and_offer_several_kinds() -> None:
+    suggester = Suggester(BANK)
+    unasked, _, steps = suggester.suggest(
+        HAPPY, None, Sensitivity(), threshold=0.9, intents=NEWS_INTENTS
+    )
+    assert unasked == ()
+    assert "suggestion-gate" in [s.rule for s in steps]
+    asked, _, steps = suggester.suggest(
+        HAPPY, None, Sensitivity(), threshold=0.9, intents=NEWS_INTENTS, asked=True
+    )
+    kinds = [s.intent for s in asked]
+    assert kinds[0] == "congratulate", asked
+    assert 2 <= len(asked) <= 3 and len(set(kinds)) == len(kinds), asked
+    assert set(kinds) <= {"congratulate", "ask", "celebrate"}, asked
+    assert any(s.rule == "suggestion-gate" and "asked" in s.detail for s in steps)
+
+
+def test_asked_suggestions_still_respect_a_somber_message() -> None:
+    suggester = Suggester(BANK)
+    somber = Sensitivity(True, True, "the message mentions death")
+    intents = (Tag("celebrate", 0.6), Tag("laugh", 0.2), Tag("sympathize", 0.2))
+    asked, _, steps = suggester.suggest(
+        HAPPY, None, somber, threshold=0.9, intents=intents, asked=True
+    )
+    assert [s.intent for s in asked] == ["sympathize"], asked
+    assert "suggestion-sensitivity" in [s.rule for s in steps]
+
+
+def test_no_playful_reply_on_a_negative_message_even_when_laughter_is_likely() -> None:
+    # some anger in the mood and the intent head says laugh: the laughing replies (all
+    # playful) stay out, a reply of the next likely kind is offered
+    suggester = Suggester(BANK)
+    annoyed = Sensitivity(False, True, "anger in the mood")
+    intents = (Tag("laugh", 0.8), Tag("relate", 0.2))
+    asked, _, _ = suggester.suggest(
+        (Tag("joy", 0.6), Tag("anger", 0.4)), None, annoyed, threshold=0.35, intents=intents,
+        asked=True,
+    )
+    assert [s.intent for s in asked] == ["relate"], asked
+    assert all(BY_TEXT[s.text].tone is not Tone.PLAYFUL for s in asked), asked

@@ -38,7 +38,7 @@ def test_analyze_answers_a_decision(serve: Serve) -> None:
     assert body["reactions"][0]["emoji"] == "🎂"
     assert len(body["reactions"]) <= 3
     assert {"text", "intent"} <= set(body["suggestions"][0])
-    assert body["why"]["thresholds"] == {"reaction": 0.65, "suggestion": 0.35}
+    assert body["why"]["thresholds"] == {"reaction": 0.85, "suggestion": 0.55}
     assert body["why"]["candidates"]
 
 

@@ -282,7 +282,7 @@ def test_model_card(report: BundleReport, dev: dict[str, Dataset]) -> None:
     for name in ("trigger", "intent", "mood"):
         assert "(per-label thresholds tuned on dev)" in rows[name], name
     assert "- Text steps before tokenizing: emoji-names" in card
-    assert "facebook: logits - 1.0 * log(training label frequency)" in card
+    assert "facebook: logits - 0.25 * log(training label frequency)" in card
 
 
 def test_bundle_without_dev_data_into_a_new_folder(
@@ -328,7 +328,7 @@ def test_logit_adjustment_is_recorded(report: BundleReport) -> None:
     provenance = read_manifest(report.path / "manifest.json").provenance
     assert provenance["logit_adjustment"] == {
         "tweeteval-emoji": "logits - 0.5 * log(training label frequency)",
-        "facebook": "logits - 1.0 * log(training label frequency)",
+        "facebook": "logits - 0.25 * log(training label frequency)",
     }
 
 
