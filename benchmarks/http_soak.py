@@ -141,7 +141,11 @@ def serve_child(config_path: Path) -> int:
     def started(port: int) -> None:
         print(f"port {port}", flush=True)
 
-    server = Server(server_config(app, settings.host, settings.port), on_started=started)
+    server = Server(
+        server_config(app, settings.host, settings.port, max_connections=settings.max_connections),
+        on_started=started,
+        receive_timeout_s=settings.receive_timeout_s,
+    )
     server.run()
     print(json.dumps({"model_runs": switch.runs, "slowed_runs": switch.slowed_runs}), flush=True)
     return 0 if server.started else 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -76,6 +77,9 @@ class JsonLines:
                 yield parse_line(number, raw)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def items_from_jsonl(stream: TextIO) -> JsonLines:
     """The input items of a JSON-lines stream (see :class:`JsonLines`)."""
     return JsonLines(stream)
@@ -96,10 +100,25 @@ def parse_line(number: int, raw: str) -> InputItem:
     when = obj.get("time")
     return InputItem(
         line=number,
-        text=text,
-        author=str(author) if _is_scalar(author) else None,
-        time=when if _is_scalar(when) else None,
+        text=without_surrogates(text),
+        author=without_surrogates(str(author)) if _is_scalar(author) else None,
+        time=_scalar(when),
     )
+
+
+def without_surrogates(value: str) -> str:
+    """``value`` with lone surrogates (U+D800 to U+DFFF, which JSON escapes allow) as U+FFFD.
+
+    They cannot be written as UTF-8, so the output line of such an item would otherwise fail.
+    """
+    return _SURROGATE.sub("\ufffd", value)
+
+
+def _scalar(value: object) -> str | float | None:
+    """A string (without lone surrogates) or a number, else ``None``."""
+    if isinstance(value, str):
+        return without_surrogates(value)
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _is_scalar(value: object) -> bool:

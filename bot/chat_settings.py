@@ -17,6 +17,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from bot.printable import printable
+
 __all__ = [
     "CUSTOM_EMOJI_PATTERN",
     "OVERRIDABLE",
@@ -113,6 +115,14 @@ class ChatSettings:
         return out
 
 
+#: Longest cooldown or budget window, in seconds (a day): a pacer keeps a chat's reaction times
+#: for one window, so an unbounded window would grow its memory with every message.
+MAX_DURATION_S = 86_400.0
+#: Most reactions in one budget window.
+MAX_BUDGET_REACTIONS = 10_000
+#: Most entries of a chat's custom-emoji map.
+MAX_CUSTOM_EMOJI = 256
+
 #: Fields a chat may override, with a one-line description each (for help texts).
 OVERRIDABLE: Mapping[str, str] = MappingProxyType(
     {
@@ -120,10 +130,10 @@ OVERRIDABLE: Mapping[str, str] = MappingProxyType(
         "reaction_threshold": "0..1, least score of a reaction",
         "suggestion_threshold": "0..1, least fit of a suggested reply",
         "max_suggestions": "0..3",
-        "chat_cooldown_s": "seconds between reactions in the chat (>= 0)",
-        "user_cooldown_s": "seconds between reactions to one person (>= 0)",
-        "budget_reactions": "most reactions per budget window (>= 0)",
-        "budget_window_s": "length of the budget window in seconds (> 0)",
+        "chat_cooldown_s": "seconds between reactions in the chat (0..86400)",
+        "user_cooldown_s": "seconds between reactions to one person (0..86400)",
+        "budget_reactions": "most reactions per budget window (0..10000)",
+        "budget_window_s": "length of the budget window in seconds (> 0, up to 86400)",
         "budget_share": "0..1, most reactions as a share of messages in the window",
         "custom_emoji": "mood or emoji -> <:name:id> custom emoji",
     }
@@ -150,15 +160,20 @@ def check_override(name: str, value: Any) -> None:
     elif name == "custom_emoji":
         if not isinstance(value, Mapping):
             raise ValueError("custom_emoji: should be a mapping of mood or emoji to <:name:id>")
+        if len(value) > MAX_CUSTOM_EMOJI:
+            raise ValueError(f"custom_emoji: at most {MAX_CUSTOM_EMOJI} entries, not {len(value)}")
         for key, emoji in value.items():
             if not isinstance(key, str) or not key:
                 raise ValueError("custom_emoji: keys should be moods or emoji")
             if not isinstance(emoji, str) or not CUSTOM_EMOJI_PATTERN.fullmatch(emoji):
-                raise ValueError(f"custom_emoji.{key}: should look like <:name:123456789012345678>")
+                raise ValueError(
+                    f"custom_emoji.{printable(key, 40)}: should look like "
+                    "<:name:123456789012345678>"
+                )
     elif name in ("max_suggestions", "budget_reactions"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{name}: should be a whole number")
-        top = 3 if name == "max_suggestions" else 10_000
+        top = 3 if name == "max_suggestions" else MAX_BUDGET_REACTIONS
         if not 0 <= value <= top:
             raise ValueError(f"{name}: should be between 0 and {top}, not {value}")
     else:
@@ -172,7 +187,9 @@ def check_override(name: str, value: Any) -> None:
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name}: should be between 0 and 1, not {value}")
         elif name == "budget_window_s":
-            if value <= 0:
-                raise ValueError(f"{name}: should be greater than 0, not {value}")
-        elif value < 0:
-            raise ValueError(f"{name}: should be 0 or more, not {value}")
+            if not 0 < value <= MAX_DURATION_S:
+                raise ValueError(
+                    f"{name}: should be over 0 and at most {MAX_DURATION_S:g}, not {value}"
+                )
+        elif not 0 <= value <= MAX_DURATION_S:
+            raise ValueError(f"{name}: should be between 0 and {MAX_DURATION_S:g}, not {value}")

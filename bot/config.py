@@ -15,17 +15,26 @@ Adding a section later: subclass :class:`ConfigSection`, then add a field of tha
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from bot.chat_settings import CUSTOM_EMOJI_PATTERN, ChatSettings, Mode
+from bot.chat_settings import (
+    CUSTOM_EMOJI_PATTERN,
+    MAX_BUDGET_REACTIONS,
+    MAX_CUSTOM_EMOJI,
+    MAX_DURATION_S,
+    ChatSettings,
+    Mode,
+)
 from inference.settings import (
     BatchSettings,
     EngineSettings,
@@ -127,6 +136,30 @@ def _check_provider(value: object) -> object:
     return value
 
 
+def _check_bot_api_url(value: str | None) -> str | None:
+    """Refuse a Bot API root that would send the token in clear beyond this machine."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return value
+    if parts.scheme == "http" and parts.hostname and _loopback_name(parts.hostname):
+        return value  # a Bot API server or test server on this machine
+    raise PydanticCustomError(
+        "bot_api_url",
+        "Input should be an https:// URL (http:// only on localhost): the token is in every URL",
+    )
+
+
+def _loopback_name(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
     """Refuse an empty provider list (checked only once every item is valid)."""
     if not value:
@@ -214,7 +247,11 @@ class LoggingSection(ConfigSection):
 
 
 def _check_custom_emoji(value: dict[str, str]) -> dict[str, str]:
-    """Refuse custom-emoji values that are not ``<:name:id>``."""
+    """Refuse custom-emoji values that are not ``<:name:id>``, and maps that are too large."""
+    if len(value) > MAX_CUSTOM_EMOJI:
+        raise PydanticCustomError(
+            "custom_emoji", f"Input should have at most {MAX_CUSTOM_EMOJI} entries"
+        )
     for key, emoji in value.items():
         if not key or not CUSTOM_EMOJI_PATTERN.fullmatch(emoji):
             raise PydanticCustomError(
@@ -249,14 +286,16 @@ class BotSection(ConfigSection):
     suggestion_threshold: _Float = Field(default=_DEFAULT_CHAT.suggestion_threshold, ge=0, le=1)
     max_suggestions: _Int = Field(default=_DEFAULT_CHAT.max_suggestions, ge=0, le=3)
     chat_cooldown_s: _Float = Field(
-        default=_DEFAULT_CHAT.chat_cooldown_s, ge=0, allow_inf_nan=False
+        default=_DEFAULT_CHAT.chat_cooldown_s, ge=0, le=MAX_DURATION_S, allow_inf_nan=False
     )
     user_cooldown_s: _Float = Field(
-        default=_DEFAULT_CHAT.user_cooldown_s, ge=0, allow_inf_nan=False
+        default=_DEFAULT_CHAT.user_cooldown_s, ge=0, le=MAX_DURATION_S, allow_inf_nan=False
     )
-    budget_reactions: _Int = Field(default=_DEFAULT_CHAT.budget_reactions, ge=0, le=10_000)
+    budget_reactions: _Int = Field(
+        default=_DEFAULT_CHAT.budget_reactions, ge=0, le=MAX_BUDGET_REACTIONS
+    )
     budget_window_s: _Float = Field(
-        default=_DEFAULT_CHAT.budget_window_s, gt=0, allow_inf_nan=False
+        default=_DEFAULT_CHAT.budget_window_s, gt=0, le=MAX_DURATION_S, allow_inf_nan=False
     )
     budget_share: _Float = Field(default=_DEFAULT_CHAT.budget_share, ge=0, le=1)
     custom_emoji: Annotated[dict[str, str], AfterValidator(_check_custom_emoji)] = Field(
@@ -325,14 +364,15 @@ class TelegramSection(AdapterSection):
     Attributes:
         token_env: Environment variable holding the token from @BotFather.
         base_url: Bot API server root, ending in ``/bot`` (a self-hosted Bot API server, or a
-            test server); ``None`` = Telegram's ``https://api.telegram.org/bot``.
+            test server); ``None`` = Telegram's ``https://api.telegram.org/bot``. It must be
+            ``https://`` (``http://`` only on localhost), as the token is part of every URL.
         poll_timeout_s: Long-polling timeout of ``getUpdates`` in seconds (0..50).
         available_reactions_ttl_s: How long a chat's allowed reactions (``getChat``) are cached.
 
     """
 
     token_env: _EnvName = "MOODMOJI_TELEGRAM_TOKEN"
-    base_url: str | None = None
+    base_url: Annotated[str | None, AfterValidator(_check_bot_api_url)] = None
     poll_timeout_s: _Float = Field(default=10, ge=0, le=50, allow_inf_nan=False)
     available_reactions_ttl_s: _Float = Field(default=600, ge=0, allow_inf_nan=False)
 
@@ -365,6 +405,9 @@ class HttpSection(ConfigSection):
         max_body_bytes: Largest request body accepted (413 beyond).
         max_batch: Most messages in one batch request (422 beyond).
         max_text_chars: Longest message text accepted (422 beyond).
+        receive_timeout_s: Longest time a client may take to send a request's headers, and
+            again its body; the connection is closed beyond (slow-sending clients).
+        max_connections: Most connections and requests at once; beyond, uvicorn answers 503.
 
     """
 
@@ -374,6 +417,8 @@ class HttpSection(ConfigSection):
     max_body_bytes: _Int = Field(default=1_048_576, ge=1024)
     max_batch: _Int = Field(default=64, ge=1, le=1024)
     max_text_chars: _Int = Field(default=4000, ge=1)
+    receive_timeout_s: _Float = Field(default=10, gt=0, le=300, allow_inf_nan=False)
+    max_connections: _Int = Field(default=1000, ge=1, le=100_000)
 
 
 class Config(ConfigSection):

@@ -92,9 +92,11 @@ def read(text: str, analysis: Analysis) -> Reading:
 
 
 def answerable(text: str) -> bool:
-    """Whether a message holds something to answer: two different letters or digits, or an
-    emoji. Blank, invisible and one-character-repeated texts do not, so asking for suggestions
-    on them gets none unless a reply clears the chat's threshold."""
+    """Whether a message holds something to answer: two different letters or digits, or an emoji.
+
+    Blank, invisible and one-character-repeated texts do not, so asking for suggestions on them
+    gets none unless a reply clears the chat's threshold.
+    """
     if emoji_like(text):
         return True
     return len({ch.casefold() for ch in text if unicodedata.category(ch)[0] in "LN"}) >= 2
@@ -434,7 +436,7 @@ class MoodBot:
             steps.extend(suggestion_steps)
         if self.store is not None and moods and not explicit:
             try:
-                self.store.record_mood(str(message.platform), message.chat_id, moods[0].label)
+                self.store.count_mood(str(message.platform), message.chat_id, moods[0].label)
             except StoreError as exc:  # a lost count must not cost the user the decision
                 logger.warning(
                     "the mood of message %s was not counted: %s", message.message_id, exc.problem

@@ -1,6 +1,8 @@
 """Process-wide logging set-up for the command line.
 
-Log records carry ids, lengths, labels and timings, never message text or tokens.
+Log records carry ids, lengths, labels and timings, never message text or tokens. Values that
+come from outside (a request path) are escaped (:mod:`bot.printable`): the text format escapes
+every string argument, and the JSON format escapes control characters by its nature.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ import json
 import logging
 import sys
 from typing import Literal
+
+from bot.printable import EscapingFormatter
 
 LogFormat = Literal["text", "json"]
 
@@ -35,7 +39,7 @@ def configure_logging(level: str = "INFO", fmt: LogFormat = "text") -> None:
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(EscapingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -24,7 +24,12 @@ from types import MappingProxyType
 
 from bot.decision import Candidate, Reaction, Step
 from bot.messages import Platform
+from inference.reactions import LEARNED_SOURCE
 from inference.vocabulary import emoji_key
+
+#: Candidates that stand for the message's mood, which a mood -> custom-emoji map may replace:
+#: the fused path's mood and emotion emoji, and the learned reaction head's first choice.
+MOOD_LED_SOURCES: frozenset[str] = frozenset({"mood", "emotion", LEARNED_SOURCE})
 
 logger = logging.getLogger(__name__)
 
@@ -158,7 +163,7 @@ class PlatformRules:
                 self.custom_emoji_allowed
                 and mood in custom
                 and not reactions
-                and set(candidate.sources) & {"mood", "emotion"}
+                and set(candidate.sources) & MOOD_LED_SOURCES
             ):
                 emoji, stands_for = custom[mood], candidate.emoji
                 steps.append(Step("custom-emoji", f"{mood} mood -> server emoji {emoji}"))

@@ -14,9 +14,18 @@ opt-out row: mood counts are per chat and day, never per user.
 
 The schema is versioned with ``PRAGMA user_version``; :data:`MIGRATIONS` are applied in order,
 each in its own transaction, when a store is opened. Several processes may share one file (WAL
-journal, busy timeout), and one :class:`SettingsStore` may be shared by threads (a lock
-serialises every access). Every failure of the database reaches callers as :class:`StoreError`,
-whose ``str()`` names the file; a file that fails to open is never modified.
+journal, busy timeout), and one :class:`SettingsStore` may be shared by threads. Every failure
+of the database reaches callers as :class:`StoreError`, whose ``str()`` names the file; a file
+that fails to open is never modified.
+
+**Reads never wait on writes.** A file store keeps two connections: reads (opt-outs, a chat's
+settings, mood stats) go through one, writes through the other, each behind its own lock. In
+WAL mode a read goes on while another connection, in this process or another, holds the write
+lock, so a decision is never held up by a write that waits. A write waits at most
+:data:`WRITE_TIMEOUT_S` in all (for this store's own writer and for other processes' locks),
+then raises a busy :class:`StoreError` (:attr:`StoreError.busy`); :meth:`SettingsStore.health`
+says so until a write succeeds again. Mood counts of messages flowing past
+(:meth:`SettingsStore.count_mood`) are written by a background thread, off the decision path.
 """
 
 from __future__ import annotations
@@ -28,6 +37,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -52,7 +62,15 @@ MEMORY = ":memory:"
 """The path that opens a private, in-memory store (for tests and the console)."""
 
 BUSY_TIMEOUT_S = 5.0
-"""How long a write waits for another connection's lock before giving up."""
+"""How long opening (and migrating) a store waits for another connection's lock."""
+WRITE_TIMEOUT_S = 2.0
+"""How long one write waits in all, for this store's writer and other connections' locks."""
+SLOW_WRITE_S = 1.0
+"""A write waiting longer than this makes :meth:`SettingsStore.health` report the store busy."""
+COUNT_RETRY_S = 1.0
+"""Pause of the background writer after a busy store, before it tries the counts again."""
+MAX_PENDING_COUNTS = 10_000
+"""Most mood counts waiting for the background writer; more are dropped (with a warning)."""
 
 #: Schema scripts, in order: ``MIGRATIONS[n - 1]`` takes a file from version ``n - 1`` to ``n``.
 MIGRATIONS: tuple[str, ...] = (
@@ -120,6 +138,11 @@ class StoreError(Exception):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    @property
+    def busy(self) -> bool:
+        """Whether another connection held the database too long (worth retrying later)."""
+        return self.problem == _BUSY
+
 
 @dataclass(frozen=True)
 class OptOut:
@@ -176,8 +199,15 @@ class SettingsStore:
 
         """
         self._connection: sqlite3.Connection | None = connection
+        self._reader: sqlite3.Connection | None = None
         self._path = path
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the writer (and the reader until one is attached)
+        self._read_lock = self._lock
+        self.write_timeout = WRITE_TIMEOUT_S
+        self._waiting_since: float | None = None
+        self._failing_since: float | None = None
+        self._counts = _BackgroundCounts(self)
+        self._noted = False  # counted in _open_files
 
     # ----------------------------------------------------------------------------------------
     # Opening and closing
@@ -185,7 +215,12 @@ class SettingsStore:
 
     @classmethod
     def open(
-        cls, path: Path | str, *, read_only: bool = False, timeout: float = BUSY_TIMEOUT_S
+        cls,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        timeout: float = BUSY_TIMEOUT_S,
+        write_timeout: float | None = None,
     ) -> SettingsStore:
         """Opens (creating if needed) the store at ``path`` and brings its schema up to date.
 
@@ -194,7 +229,9 @@ class SettingsStore:
                 a private in-memory store.
             read_only: Open the file without write access (it must exist and be up to date);
                 every write then raises :class:`StoreError`.
-            timeout: Seconds to wait for another connection's lock.
+            timeout: Seconds to wait for another connection's lock while opening.
+            write_timeout: Seconds one write waits in all; by default ``timeout`` or
+                :data:`WRITE_TIMEOUT_S`, whichever is shorter.
 
         Returns:
             The open store.
@@ -210,8 +247,27 @@ class SettingsStore:
         memory = name == MEMORY
         if memory and read_only:
             raise ValueError("an in-memory store cannot be opened read-only")
-        if not memory:
+        if memory:
+            return cls._open(name, read_only=False, timeout=timeout, write_timeout=write_timeout)
+        files = _files_of(Path(path))
+        existed = {f for f in files if f.exists()}
+        try:
             _check_file(Path(path), read_only=read_only)
+            return cls._open(
+                name, read_only=read_only, timeout=timeout, write_timeout=write_timeout
+            )
+        except StoreError:
+            # a store that fails to open leaves nothing behind: no empty file of its own
+            _remove_if_new_and_empty([f for f in files if f not in existed])
+            raise
+
+    @classmethod
+    def _open(
+        cls, name: str, *, read_only: bool, timeout: float, write_timeout: float | None
+    ) -> SettingsStore:
+        """Connects, checks, migrates and attaches the reader (see :meth:`open`)."""
+        path = name
+        memory = name == MEMORY
         try:
             if memory:
                 connection = sqlite3.connect(MEMORY, isolation_level=None, check_same_thread=False)
@@ -224,6 +280,9 @@ class SettingsStore:
         except sqlite3.Error as exc:
             raise StoreError(name, _problem(exc, opening=True)) from exc
         store = cls(connection, name)
+        store.write_timeout = (
+            min(timeout, WRITE_TIMEOUT_S) if write_timeout is None else write_timeout
+        )
         try:
             store._prepare(
                 timeout=timeout, wal=not memory and not read_only, writable=not read_only
@@ -232,8 +291,31 @@ class SettingsStore:
         except BaseException:
             store.close()
             raise
+        if not memory:
+            try:
+                store._attach_reader(Path(path), read_only=read_only, timeout=timeout)
+            except BaseException:
+                store.close()
+                raise
+            _note_open(name, +1)
+            store._noted = True
         logger.info("settings store %s open at schema version %d", name, version)
         return store
+
+    def _attach_reader(self, path: Path, *, read_only: bool, timeout: float) -> None:
+        """Opens the connection that serves reads from now on, with a lock of its own."""
+        try:
+            if read_only:
+                reader = _connect_read_only(path, timeout)
+            else:
+                reader = sqlite3.connect(
+                    path, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+            reader.execute("PRAGMA query_only = ON")
+        except sqlite3.Error as exc:
+            raise StoreError(self._path, _problem(exc, opening=True)) from exc
+        self._reader = reader
+        self._read_lock = threading.Lock()
 
     def _prepare(self, *, timeout: float, wal: bool, writable: bool) -> None:
         """Checks the file reads as a sound, not-newer database, then sets the connection up."""
@@ -251,6 +333,8 @@ class SettingsStore:
                     connection.execute(f"PRAGMA user_version = {version}")
                 finally:
                     _roll_back(connection)
+            # deleted rows are overwritten, not left in free pages (forget-me)
+            connection.execute("PRAGMA secure_delete = ON")
             if wal:
                 mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
                 if str(mode).lower() != "wal":
@@ -305,13 +389,58 @@ class SettingsStore:
         with self._reading() as connection:
             return _user_version(connection)
 
+    def health(self) -> str | None:
+        """What keeps writes from succeeding now, or ``None`` when they go through.
+
+        Busy when the last write gave up on another connection's lock (and none has succeeded
+        since), or when a write has been waiting more than :data:`SLOW_WRITE_S`.
+        """
+        if self._failing_since is not None and self._write_lock_is_free():
+            self._failing_since = None
+        now = time.monotonic()
+        failing, waiting = self._failing_since, self._waiting_since
+        if failing is not None:
+            return f"busy: writes have failed for {now - failing:.0f} s (another process's lock)"
+        if waiting is not None and now - waiting > SLOW_WRITE_S:
+            return f"busy: a write has waited {now - waiting:.1f} s for another process's lock"
+        return None
+
+    def _write_lock_is_free(self) -> bool:
+        """Whether a write could start now (tried without waiting, nothing is written)."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            connection = self._connection
+            if connection is None:
+                return False
+            connection.execute("PRAGMA busy_timeout = 0")
+            connection.execute("BEGIN IMMEDIATE")
+            _roll_back(connection)
+            return True
+        except sqlite3.Error:
+            return False
+        finally:
+            self._lock.release()
+
     def close(self) -> None:
-        """Closes the connection; later calls raise :class:`StoreError`. Idempotent."""
+        """Writes the pending mood counts, then closes; later calls raise :class:`StoreError`.
+
+        Idempotent.
+        """
+        self._counts.close(self.write_timeout * 2)
+        if self._noted:
+            self._noted = False
+            _note_open(self._path, -1)
         with self._lock:
             if self._connection is not None:
                 with suppress(sqlite3.Error):
                     self._connection.close()
                 self._connection = None
+        with self._read_lock:
+            if self._reader is not None:
+                with suppress(sqlite3.Error):
+                    self._reader.close()
+                self._reader = None
 
     def __enter__(self) -> SettingsStore:
         return self
@@ -537,6 +666,27 @@ class SettingsStore:
                 (*key, when.isoformat(), mood, count),
             )
 
+    def count_mood(self, platform: str, chat_id: str | int, mood: str) -> None:
+        """Adds one to a chat's count of ``mood`` today, in the background (never waits).
+
+        For messages flowing past: the count is written by a background thread, so a store
+        that another process holds never delays a decision. :meth:`mood_counts` and
+        :meth:`close` write what is pending first. A full queue drops the count (logged).
+
+        Raises:
+            ValueError: An invalid mood name, or an empty platform or id.
+            StoreError: The store is closed.
+        """
+        key = (_platform(platform), _subject(chat_id, "chat_id"))
+        if not isinstance(mood, str) or not _MOOD.fullmatch(mood):
+            raise ValueError(f"mood: should be 1 to 32 characters of a-z, _ and -, not {mood!r}")
+        self._live()
+        self._counts.add(key[0], key[1], mood, datetime.datetime.now(datetime.UTC).date())
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Waits until the pending mood counts are written (or given up); whether they were."""
+        return self._counts.flush(self.write_timeout * 2 if timeout is None else timeout)
+
     def mood_counts(
         self, platform: str, chat_id: str | int, *, since: datetime.date | None = None
     ) -> dict[str, dict[str, int]]:
@@ -552,6 +702,7 @@ class SettingsStore:
             StoreError: The database could not be read.
 
         """
+        self.flush()
         sql = "SELECT day, mood, count FROM mood_counts WHERE platform = ? AND chat_id = ?"
         params: tuple[str, ...] = (_platform(platform), _subject(chat_id, "chat_id"))
         if since is not None:
@@ -586,6 +737,7 @@ class SettingsStore:
                 key,
             ).rowcount
         report = DeletionReport(chats=0, opt_outs=removed, mood_rows=0)
+        self._truncate_wal()
         logger.info("deleted the stored data of a %s user (%d rows)", platform, report.total)
         return report
 
@@ -598,6 +750,7 @@ class SettingsStore:
 
         """
         key = (_platform(platform), _subject(chat_id, "chat_id"))
+        self.flush()  # a count still waiting must not outlive the deletion
         with self._writing() as connection:
             chats = connection.execute(
                 "DELETE FROM chat_settings WHERE platform = ? AND chat_id = ?", key
@@ -610,8 +763,27 @@ class SettingsStore:
                 "DELETE FROM mood_counts WHERE platform = ? AND chat_id = ?", key
             ).rowcount
         report = DeletionReport(chats=chats, opt_outs=opt_outs, mood_rows=mood_rows)
+        self._truncate_wal()
         logger.info("deleted the stored data of a %s chat (%d rows)", platform, report.total)
         return report
+
+    def _truncate_wal(self) -> None:
+        """Moves every committed change into the main file and empties the -wal file.
+
+        The -wal file holds the pages as they were before a deletion until a checkpoint, so
+        without this the deleted ids would stay readable there until a clean stop (or for
+        good, after a crash). ``secure_delete`` has already zeroed them in the new pages. A
+        checkpoint that another process's open read keeps from finishing is logged; the next
+        deletion or a clean stop finishes it.
+        """
+        if self._path == MEMORY:
+            return
+        with self._writer() as connection:
+            busy, _, _ = connection.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy:
+            logger.warning(
+                "%s: another connection is reading; the -wal file is emptied later", self._path
+            )
 
     # ----------------------------------------------------------------------------------------
     # Plumbing
@@ -624,9 +796,10 @@ class SettingsStore:
 
     @contextmanager
     def _reading(self, *, opening: bool = False) -> Iterator[sqlite3.Connection]:
-        """The connection, under the lock; SQLite errors become :class:`StoreError`."""
-        with self._lock:
-            connection = self._live()
+        """The reading connection, under its lock; SQLite errors become :class:`StoreError`."""
+        with self._read_lock:
+            self._live()
+            connection = self._reader if self._reader is not None else self._live()
             try:
                 yield connection
             except sqlite3.Error as exc:
@@ -634,9 +807,41 @@ class SettingsStore:
                 raise StoreError(self._path, _problem(exc, opening=opening)) from exc
 
     @contextmanager
+    def _writer(self) -> Iterator[sqlite3.Connection]:
+        """The writing connection, under its lock, within :attr:`write_timeout` in all.
+
+        The time spent waiting for this store's own lock counts against the SQLite busy
+        timeout of the same write, so writes queued behind a stuck one fail together rather
+        than one after another.
+        """
+        started = time.monotonic()
+        self._waiting_since = self._waiting_since or started
+        try:
+            if not self._lock.acquire(timeout=self.write_timeout):
+                self._failing_since = self._failing_since or started
+                raise StoreError(self._path, _BUSY)
+            try:
+                connection = self._live()
+                left = max(0.0, self.write_timeout - (time.monotonic() - started))
+                try:
+                    connection.execute(f"PRAGMA busy_timeout = {round(left * 1000)}")
+                    yield connection
+                except sqlite3.Error as exc:
+                    _roll_back(connection)
+                    problem = _problem(exc)
+                    if problem == _BUSY:
+                        self._failing_since = self._failing_since or started
+                    raise StoreError(self._path, problem) from exc
+            finally:
+                self._lock.release()
+        finally:
+            self._waiting_since = None
+        self._failing_since = None
+
+    @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``), rolled back on error."""
-        with self._reading() as connection:
+        with self._writer() as connection:
             connection.execute("BEGIN IMMEDIATE")
             try:
                 yield connection
@@ -658,6 +863,39 @@ class SettingsStore:
         return value
 
 
+_open_files: dict[str, int] = {}
+_open_files_lock = threading.Lock()
+
+
+def _opened_here(path: Path) -> bool:
+    with _open_files_lock:
+        return str(path.resolve()) in _open_files
+
+
+def _note_open(path: str, change: int) -> None:
+    """Counts the stores of this process that have ``path`` open (``change`` is +1 or -1)."""
+    key = str(Path(path).resolve())
+    with _open_files_lock:
+        count = _open_files.get(key, 0) + change
+        if count > 0:
+            _open_files[key] = count
+        else:
+            _open_files.pop(key, None)
+
+
+def _files_of(path: Path) -> list[Path]:
+    """The database file and the -wal and -shm files SQLite keeps beside it."""
+    return [path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")]
+
+
+def _remove_if_new_and_empty(paths: list[Path]) -> None:
+    """Removes files a failed open created, as long as nothing was written to them."""
+    for path in paths:
+        with suppress(OSError):
+            if path.is_file() and path.stat().st_size == 0:
+                path.unlink()
+
+
 def _check_file(path: Path, *, read_only: bool) -> None:
     """Refuses, before SQLite touches it, a path that cannot be a settings database."""
     if path.is_dir():
@@ -667,16 +905,23 @@ def _check_file(path: Path, *, read_only: bool) -> None:
             raise StoreError(path, "does not exist (and was to be opened read-only)")
     else:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # a folder made here is the owner's only: the store names chats and users
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(path, f"read-only: cannot create its directory ({exc})") from exc
-    try:
-        with path.open("rb") as file:
-            head = file.read(len(_SQLITE_MAGIC))
-    except FileNotFoundError:
-        head = b""
-    except OSError as exc:
-        raise StoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if _opened_here(path):
+        # SQLite already has this file open in this process, so it is a database; opening
+        # and closing it here would drop SQLite's POSIX locks on it (closing any descriptor
+        # of a file ends all of a process's locks on it), which can corrupt a WAL database.
+        head = _SQLITE_MAGIC
+    else:
+        try:
+            with path.open("rb") as file:
+                head = file.read(len(_SQLITE_MAGIC))
+        except FileNotFoundError:
+            head = b""
+        except OSError as exc:
+            raise StoreError(path, f"cannot be read ({exc.strerror or exc})") from exc
     if head and head != _SQLITE_MAGIC:
         raise StoreError(path, _CORRUPT_AT_OPEN)
     # SQLite would open a read-only file without complaint and create its -wal and -shm files
@@ -685,6 +930,22 @@ def _check_file(path: Path, *, read_only: bool) -> None:
         not os.access(path.parent, os.W_OK | os.X_OK) or (head and not os.access(path, os.W_OK))
     ):
         raise StoreError(path, _READ_ONLY)
+    if not read_only and not head:
+        _create_owner_only(path)
+
+
+def _create_owner_only(path: Path) -> None:
+    """Creates an empty database file readable by its owner only (0600).
+
+    SQLite gives the -wal and -shm files the mode of the database file, so they are
+    owner-only too. An existing file keeps its mode (the operator's choice).
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise StoreError(path, f"cannot be created ({exc.strerror or exc})") from exc
 
 
 def _connect_read_only(path: Path, timeout: float) -> sqlite3.Connection:
@@ -728,6 +989,8 @@ def _problem(exc: sqlite3.Error, *, opening: bool = False) -> str:
         return _CORRUPT_AT_OPEN if opening else f"corrupt: the database file is damaged ({exc})"
     if primary == _SQLITE_FULL:
         return f"disk full: settings cannot be saved ({exc})"
+    if opening and "disk i/o error" in text:
+        return f"cannot be written at start-up ({exc}: is the disk full?)"
     return f"database error: {exc}"
 
 
@@ -785,3 +1048,88 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+class _BackgroundCounts:
+    """Mood counts written by one daemon thread, so that counting never waits on the store.
+
+    Counts of the same chat, day and mood that wait together are written as one addition; a
+    busy store keeps them for another try (:data:`COUNT_RETRY_S` later).
+    """
+
+    def __init__(self, store: SettingsStore) -> None:
+        self._store = store
+        self._pending: dict[tuple[str, str, str, datetime.date], int] = {}
+        self._condition = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._busy = False
+        self._closed = False
+        self._dropped = 0
+
+    def add(self, platform: str, chat_id: str, mood: str, day: datetime.date) -> None:
+        key = (platform, chat_id, mood, day)
+        with self._condition:
+            if self._closed:
+                return
+            if key not in self._pending and len(self._pending) >= MAX_PENDING_COUNTS:
+                self._dropped += 1
+                if self._dropped in (1, 10, 100) or self._dropped % 1000 == 0:
+                    logger.warning(
+                        "%d mood count(s) dropped: the store is not keeping up", self._dropped
+                    )
+                return
+            self._pending[key] = self._pending.get(key, 0) + 1
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="moodmoji-mood-counts", daemon=True
+                )
+                self._thread.start()
+            self._condition.notify_all()
+
+    def flush(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        with self._condition:
+            while self._pending or self._busy:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._thread is None:
+                    return False
+                self._condition.wait(left)
+        return True
+
+    def close(self, timeout: float) -> None:
+        self.flush(timeout)
+        with self._condition:
+            self._closed = True
+            self._condition.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._condition:
+                while not self._pending and not self._closed:
+                    self._condition.wait()
+                if not self._pending:
+                    return
+                batch, self._pending = self._pending, {}
+                self._busy = True
+            retry: dict[tuple[str, str, str, datetime.date], int] = {}
+            try:
+                for (platform, chat_id, mood, day), count in batch.items():
+                    try:
+                        self._store.record_mood(platform, chat_id, mood, day=day, count=count)
+                    except StoreError as exc:
+                        if exc.busy and not self._closed:
+                            if not retry:
+                                logger.warning("mood counts wait for another try: %s", exc.problem)
+                            retry[(platform, chat_id, mood, day)] = count
+                        else:
+                            logger.warning("a mood count was not written: %s", exc.problem)
+            finally:
+                with self._condition:
+                    for key, count in retry.items():  # kept for the next try
+                        self._pending[key] = self._pending.get(key, 0) + count
+                    self._busy = False
+                    self._condition.notify_all()
+                    if retry:
+                        self._condition.wait(COUNT_RETRY_S)

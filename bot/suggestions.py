@@ -361,9 +361,7 @@ class Suggester:
             )
             return (), considered, tuple(steps)
         if asked:
-            steps.append(
-                Step("suggestion-gate", f"asked for: best reply fits {scored[0].fit:.2f}")
-            )
+            steps.append(Step("suggestion-gate", f"asked for: best reply fits {scored[0].fit:.2f}"))
         chosen: list[_Scored] = []
         share = ASKED_RUNNER_UP_OF_BEST if asked else RUNNER_UP_OF_BEST
         bar = max(gate, scored[0].fit * share)

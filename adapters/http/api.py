@@ -51,7 +51,13 @@ _BUSY: dict[int | str, dict[str, Any]] = {
     }
 }
 _NO_STORE: dict[int | str, dict[str, Any]] = {
-    501: {"model": ErrorBody, "description": "This server keeps no settings store."}
+    501: {"model": ErrorBody, "description": "This server keeps no settings store."},
+    503: {
+        "model": ErrorBody,
+        "description": "Another process holds the settings store (nothing was changed); retry "
+        "after the seconds in Retry-After.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
 }
 
 PlatformPath = Annotated[Platform, Path(description="generic, discord or telegram")]
@@ -153,11 +159,23 @@ def _deletion(report: DeletionReport) -> dict[str, int]:
     }
 
 
+#: Seconds a client is asked to wait after a busy store (Retry-After).
+STORE_RETRY_AFTER_S = 2
+
+
 async def _stored(function: Any, *args: Any) -> Any:
-    """Runs a store call in a thread; a store failure answers 500, a bad value 422."""
+    """Runs a store call in a thread; a busy store answers 503, a failure 500, a bad value 422."""
     try:
         return await asyncio.to_thread(function, *args)
     except StoreError as exc:
+        if exc.busy:
+            logger.warning("the settings store is busy: %s", exc)
+            raise ApiError(
+                503,
+                "store_busy",
+                "another process holds the settings store; nothing was changed, try again",
+                headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+            ) from None
         logger.error("the settings store failed: %s", exc)
         raise ApiError(
             500, "store_failed", "the settings store could not be read or written"
@@ -311,9 +329,16 @@ def probe_router(service: Service, protected: Sequence[params.Depends] = ()) -> 
         responses={503: {"model": ReadyOut, "description": "Not ready (yet, or any more)."}},
     )
     async def readyz() -> Response:
-        """Ready once the model is loaded and takes work (no token needed)."""
-        body = {"ready": service.ready, "queue_depth": service.bot.queue_depth}
-        return JSONResponse(body, status_code=200 if service.ready else 503)
+        """Ready once the model is loaded and takes work, and the store takes writes.
+
+        No token needed. While another process holds the settings store, ``store`` says so
+        and the answer is 503; analyses still work (reads never wait on writes).
+        """
+        store = service.bot.store
+        problem = store.health() if store is not None else None
+        ready = service.ready and problem is None
+        body = {"ready": ready, "queue_depth": service.bot.queue_depth, "store": problem}
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get(
         "/metrics",

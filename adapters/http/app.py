@@ -27,6 +27,7 @@ from adapters.http.api import analysis_router, data_router, probe_router
 from adapters.http.auth import BearerAuth, bearer_scheme
 from adapters.http.errors import CatchAll, install_error_handlers
 from adapters.http.limits import BodyLimit
+from adapters.http.loopback import LoopbackOnly
 from adapters.http.metrics import HttpMetrics, RequestMetrics
 from adapters.http.page import STATIC_DIR, PageFiles, page_router
 from adapters.http.service import Service
@@ -162,6 +163,8 @@ def create_app(
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     if settings.token:
         app.add_middleware(BearerAuth, token=settings.token)
+    else:  # loopback only (HttpSettings.check): refuse DNS-rebound and cross-site requests
+        app.add_middleware(LoopbackOnly)
     app.add_middleware(RequestMetrics, metrics=service.metrics, routes=templates)
     app.add_middleware(CatchAll)
     return app

@@ -15,6 +15,7 @@ from fastapi.security import HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapters.http.errors import send_error
+from bot.printable import printable
 
 __all__ = ["OPEN_PATHS", "BearerAuth", "bearer_scheme", "is_open_path"]
 
@@ -65,7 +66,7 @@ class BearerAuth:
             )
             return
         if not hmac.compare_digest(given, self._token):
-            logger.info("refused a request to %s: wrong token", scope["path"])
+            logger.info("refused a request to %s: wrong token", printable(scope["path"]))
             await send_error(
                 send,
                 401,

@@ -62,7 +62,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 flush=True,
             )
 
-    server = Server(server_config(app, settings.host, settings.port), on_started=started)
+    server = Server(
+        server_config(app, settings.host, settings.port, max_connections=settings.max_connections),
+        on_started=started,
+        receive_timeout_s=settings.receive_timeout_s,
+    )
     try:
         server.run()
     except SystemExit:  # uvicorn exits when it cannot bind; it logged why

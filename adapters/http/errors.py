@@ -19,6 +19,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from bot.printable import Verbatim, printable
+
 __all__ = [
     "ApiError",
     "CatchAll",
@@ -191,10 +193,10 @@ class CatchAll:
             stack = "".join(traceback.format_tb(exc.__traceback__))
             logger.error(
                 "%s %s failed with %s:\n%s",
-                scope["method"],
-                scope["path"],
+                printable(scope["method"]),
+                printable(scope["path"]),
                 type(exc).__name__,
-                stack,
+                Verbatim(stack),
             )
             if started:
                 raise

@@ -13,6 +13,7 @@ import logging
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapters.http.errors import send_error
+from bot.printable import printable
 
 __all__ = ["BodyLimit"]
 
@@ -60,7 +61,7 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, send: Send, size: int) -> None:
         logger.info(
             "refused a %s body of %s or more bytes (limit %d)",
-            scope["path"],
+            printable(scope["path"]),
             size,
             self.max_bytes,
         )

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.core import MoodBot
 from bot.decision import Decision
 from bot.messages import Platform
+from bot.printable import printable
 
 __all__ = ["CONTENT_TYPE", "HttpMetrics", "RequestMetrics"]
 
@@ -170,7 +171,9 @@ class RequestMetrics:
             elapsed = time.perf_counter() - started
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)
-            logger.debug("%s %s %d %.1f ms", scope["method"], route, status, elapsed * 1000)
+            logger.debug(
+                "%s %s %d %.1f ms", printable(scope["method"]), route, status, elapsed * 1000
+            )
 
     def _route_of(self, scope: Scope) -> str:
         """The route template (``/v1/users/{platform}/{user_id}``), never the raw path."""

@@ -170,10 +170,14 @@ class HealthOut(BaseModel):
 
 
 class ReadyOut(BaseModel):
-    """Whether the model is loaded and takes work."""
+    """Whether the model is loaded and takes work, and whether the settings store does."""
 
     ready: bool
     queue_depth: int
+    store: str | None = Field(
+        default=None,
+        description="Why the settings store takes no writes now (another process holds it).",
+    )
 
 
 class SettingsChange(BaseModel):
@@ -188,10 +192,10 @@ class SettingsChange(BaseModel):
     reaction_threshold: float | None = Field(default=None, description="0..1")
     suggestion_threshold: float | None = Field(default=None, description="0..1")
     max_suggestions: int | None = Field(default=None, description="0..3")
-    chat_cooldown_s: float | None = Field(default=None, description=">= 0")
-    user_cooldown_s: float | None = Field(default=None, description=">= 0")
-    budget_reactions: int | None = Field(default=None, description=">= 0")
-    budget_window_s: float | None = Field(default=None, description="> 0")
+    chat_cooldown_s: float | None = Field(default=None, description="0..86400")
+    user_cooldown_s: float | None = Field(default=None, description="0..86400")
+    budget_reactions: int | None = Field(default=None, description="0..10000")
+    budget_window_s: float | None = Field(default=None, description="> 0, up to 86400")
     budget_share: float | None = Field(default=None, description="0..1")
     custom_emoji: dict[str, str] | None = Field(
         default=None, description="mood or emoji -> <:name:id> (Discord)"

@@ -14,31 +14,97 @@ import signal
 import socket
 import threading
 import time
-from collections.abc import Callable, Generator
+import weakref
+from collections.abc import Callable, Generator, Iterable
 from types import TracebackType
+from typing import Any
 
+import h11
 import uvicorn
 from starlette.types import ASGIApp
 
-__all__ = ["BackgroundServer", "Server", "server_config"]
+__all__ = ["BackgroundServer", "ReceiptDeadline", "Server", "server_config"]
 
 logger = logging.getLogger(__name__)
 
 HANDLED_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+#: Default deadline for a request's headers, and again for its body (``http.receive_timeout_s``).
+RECEIVE_TIMEOUT_S = 10.0
+#: Default most connections and requests at once (``http.max_connections``).
+MAX_CONNECTIONS = 1000
 
 
-def server_config(app: ASGIApp, host: str, port: int) -> uvicorn.Config:
-    """The uvicorn settings of moodmoji: its own logging, no access log (it logs routes)."""
+def server_config(
+    app: ASGIApp, host: str, port: int, *, max_connections: int = MAX_CONNECTIONS
+) -> uvicorn.Config:
+    """The uvicorn settings of moodmoji: its own logging, no access log (it logs routes).
+
+    ``max_connections`` is uvicorn's ``limit_concurrency``: connections and requests at once,
+    503 beyond. The h11 protocol is used (pure Python, and the one :class:`ReceiptDeadline`
+    knows how to watch).
+    """
     return uvicorn.Config(
         app,
         host=host,
         port=port,
+        http="h11",
         log_config=None,
         access_log=False,
         lifespan="on",
         server_header=False,
         timeout_graceful_shutdown=10,
+        limit_concurrency=max_connections,
     )
+
+
+class ReceiptDeadline:
+    """Closes connections whose client takes too long to send a request's headers or body.
+
+    uvicorn's keep-alive timeout restarts on every byte received, so a client that trickles a
+    byte a second holds its connection (and a file descriptor) for as long as it likes, and a
+    few thousand of them exhaust the process. Each connection found waiting for the rest of a
+    request's headers (h11 has some of them buffered) or for the rest of its body gets
+    ``seconds`` for each; then it is closed.
+
+    Args:
+        seconds: The deadline for the headers, and again for the body.
+
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._since: weakref.WeakKeyDictionary[Any, tuple[str, float]] = weakref.WeakKeyDictionary()
+        self.closed = 0
+
+    def check(self, connections: Iterable[Any], now: float | None = None) -> None:
+        """Closes the connections past their deadline (called about once a second)."""
+        now = time.monotonic() if now is None else now
+        for protocol in list(connections):
+            waiting = _waiting_for(protocol)
+            if waiting is None:
+                self._since.pop(protocol, None)
+                continue
+            state, since = self._since.get(protocol, (waiting, now))
+            if state != waiting:
+                since = now
+            self._since[protocol] = (waiting, since)
+            if now - since > self.seconds:
+                self.closed += 1
+                logger.info("closed a connection still sending its request %s", waiting)
+                protocol.transport.close()
+                self._since.pop(protocol, None)
+
+
+def _waiting_for(protocol: Any) -> str | None:
+    """``"headers"`` or ``"body"`` while an h11 connection waits for the client, else None."""
+    connection = getattr(protocol, "conn", None)
+    if not isinstance(connection, h11.Connection):
+        return None
+    if connection.their_state is h11.SEND_BODY:
+        return "body"
+    if connection.their_state is h11.IDLE and connection.trailing_data[0]:
+        return "headers"
+    return None
 
 
 class Server(uvicorn.Server):
@@ -47,14 +113,26 @@ class Server(uvicorn.Server):
     Args:
         config: The uvicorn settings.
         on_started: Called with the bound port once the server listens.
+        receive_timeout_s: Deadline for a request's headers, and again its body
+            (:class:`ReceiptDeadline`).
 
     """
 
     def __init__(
-        self, config: uvicorn.Config, on_started: Callable[[int], None] | None = None
+        self,
+        config: uvicorn.Config,
+        on_started: Callable[[int], None] | None = None,
+        receive_timeout_s: float = RECEIVE_TIMEOUT_S,
     ) -> None:
         super().__init__(config)
         self._on_started = on_started
+        self.deadline = ReceiptDeadline(receive_timeout_s)
+
+    async def on_tick(self, counter: int) -> bool:
+        """Each tick of uvicorn (every 0.1 s); once a second, closes slow-sending connections."""
+        if counter % 10 == 0:
+            self.deadline.check(self.server_state.connections)
+        return await super().on_tick(counter)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -96,11 +174,24 @@ class BackgroundServer:
         app: The ASGI app.
         host: Address to bind (loopback by default).
         port: Port (0 = any free port).
+        receive_timeout_s: Deadline for a request's headers, and again its body.
+        max_connections: Most connections and requests at once (503 beyond).
 
     """
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.server = Server(server_config(app, host, port))
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        receive_timeout_s: float = RECEIVE_TIMEOUT_S,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self.server = Server(
+            server_config(app, host, port, max_connections=max_connections),
+            receive_timeout_s=receive_timeout_s,
+        )
         self.host = host
         self._thread = threading.Thread(target=self.server.run, name="moodmoji-http", daemon=True)
 

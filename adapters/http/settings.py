@@ -45,6 +45,8 @@ class HttpSettings:
         max_body_bytes: Largest request body accepted (413 beyond).
         max_batch: Most messages in one batch request (422 beyond).
         max_text_chars: Longest message text accepted, in characters (422 beyond).
+        receive_timeout_s: Longest time to send a request's headers, and again its body.
+        max_connections: Most connections and requests at once (503 beyond).
 
     """
 
@@ -54,6 +56,8 @@ class HttpSettings:
     max_body_bytes: int = 1_048_576
     max_batch: int = 64
     max_text_chars: int = 4000
+    receive_timeout_s: float = 10.0
+    max_connections: int = 1000
 
     def __repr__(self) -> str:
         token = "set" if self.token else "none"
@@ -95,6 +99,8 @@ class HttpSettings:
             max_body_bytes=section.max_body_bytes,
             max_batch=section.max_batch,
             max_text_chars=section.max_text_chars,
+            receive_timeout_s=section.receive_timeout_s,
+            max_connections=section.max_connections,
         )
 
     def check(self, token_env: str) -> None:

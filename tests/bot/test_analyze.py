@@ -138,3 +138,37 @@ def test_analyze_jsonl_command_shows_progress(tmp_path: Path, tiny_bundle: Path)
     assert all(r["author"] == "ann" for r in records if "error" not in r)
     assert "analyze" in result.stderr and "6/6" in result.stderr
     assert "happy day" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_lone_surrogate_is_replaced_and_the_log_goes_on(
+    tmp_path: Path, tiny_bundle: Path
+) -> None:
+    # '{"text": "a \ud800 b"}' is valid JSON whose string cannot be written as UTF-8
+    log = tmp_path / "chat.jsonl"
+    log.write_text(
+        '{"text": "a \\ud800 b", "author": "x\\udfff"}\n{"text": "happy day"}\n', encoding="utf-8"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "analyze",
+            "--model",
+            str(tiny_bundle),
+            "--jsonl",
+            str(log),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["text"] for r in records] == ["a \ufffd b", "happy day"]
+    assert records[0]["author"] == "x\ufffd"

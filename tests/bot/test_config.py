@@ -227,6 +227,29 @@ def test_wrong_types(tmp_path: Path, text: str, key: str, problem: str) -> None:
             "Input should be greater than or equal to 0",
         ),
         ("inference:\n  providers: []\n", "inference.providers", "at least 1 provider"),
+        (
+            "telegram:\n  base_url: http://bot-api.example.com/bot\n",
+            "telegram.base_url",
+            "https:// URL",
+        ),
+        # a window of 1e300 s would stop the pacer from ever pruning a chat's history
+        (
+            "bot:\n  budget_window_s: 1e300\n",
+            "bot.budget_window_s",
+            "Input should be less than or equal to 86400",
+        ),
+        (
+            "bot:\n  chat_cooldown_s: 86401\n",
+            "bot.chat_cooldown_s",
+            "Input should be less than or equal to 86400",
+        ),
+        (
+            "bot:\n  custom_emoji: {"
+            + ", ".join(f"e{i}: '<:e:{10**17 + i}>'" for i in range(257))
+            + "}\n",
+            "bot.custom_emoji",
+            "at most 256 entries",
+        ),
     ],
 )
 def test_out_of_range(tmp_path: Path, text: str, key: str, problem: str) -> None:

@@ -222,6 +222,47 @@ def test_parent_directories_are_created(tmp_path: Path) -> None:
     assert path.is_file()
 
 
+def test_a_new_store_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "private" / "store.sqlite3"
+    with SettingsStore.open(path) as store:
+        fill(store)  # the -wal and -shm files exist while the store is open
+        modes = {
+            p.name: stat.S_IMODE(p.stat().st_mode)
+            for p in (path.parent, path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+        }
+    assert modes == {
+        "private": 0o700,
+        "store.sqlite3": 0o600,
+        "store.sqlite3-wal": 0o600,
+        "store.sqlite3-shm": 0o600,
+    }
+
+
+def test_forget_me_leaves_nothing_readable_on_disk(tmp_path: Path) -> None:
+    # no clean stop: what a crash right after the deletion would leave behind
+    path = tmp_path / "store.sqlite3"
+    store = SettingsStore.open(path)
+    try:
+        store.update_chat(
+            "discord", "chat-xyzzy-4242", custom_emoji={"joy": "<:blobsecret:1234567890123456789>"}
+        )
+        store.record_mood("discord", "chat-xyzzy-4242", "joy")
+        store.set_opt_out("discord", "user", "user-plugh-777", True)
+        store.update_chat("discord", "kept-chat", mode="react")
+        store.delete_chat("discord", "chat-xyzzy-4242")
+        store.delete_user("discord", "user-plugh-777")
+        files = sorted(p for p in tmp_path.iterdir() if p.name.startswith("store.sqlite3"))
+        assert [p.name for p in files][:1] == ["store.sqlite3"]
+        for file in files:
+            data = file.read_bytes()
+            for secret in (b"xyzzy", b"plugh", b"blobsecret"):
+                assert secret not in data, (file.name, secret)
+        assert Path(f"{path}-wal").stat().st_size == 0
+        assert store.chat_overrides("discord", "kept-chat") == {"mode": "react"}
+    finally:
+        store.close()
+
+
 def test_memory_store() -> None:
     with SettingsStore.open(":memory:") as store:
         assert store.path == ":memory:"

@@ -18,7 +18,10 @@ import asyncio
 import datetime
 import logging
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -26,6 +29,7 @@ from typing import Any, Literal
 
 import pytest
 
+from bot.chat_settings import ChatSettings
 from bot.core import MoodBot
 from bot.messages import IncomingMessage, Platform
 from bot.store import SettingsStore, StoreError
@@ -457,6 +461,7 @@ async def test_a_failed_mood_count_never_poisons_the_bot(
         today = datetime.datetime.now(datetime.UTC).date().isoformat()
         counts = store.mood_counts(TG, -1001)
         assert counts[DAY.isoformat()] == {"joy": 3, "sadness": 1}
+        # the first count was given up (the bot closed while the store was still held)
         assert counts[today] == {decision.moods[0].label: 1}
         assert_seed_intact(store)
         await bot.aclose()
@@ -489,3 +494,147 @@ async def test_a_failed_mood_count_still_gives_the_decision(
         assert datetime.datetime.now(datetime.UTC).date().isoformat() not in counts
     assert any(r.levelno == logging.WARNING for r in caplog.records)
     assert_text_not_logged(caplog)
+
+
+# --------------------------------------------------------------------------------------------
+# Another process holding the write lock (the audit's stall)
+# --------------------------------------------------------------------------------------------
+
+LOCKER = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+sys.stdin.readline()
+connection.execute("COMMIT")
+"""
+
+
+@contextmanager
+def held_by_another_process(db: Path) -> Iterator[None]:
+    """A second process holds ``BEGIN EXCLUSIVE`` on ``db`` until the block ends."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", LOCKER, str(db)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(30)
+
+
+def test_reads_and_counts_never_wait_for_a_lock_held_elsewhere(db: Path) -> None:
+    seeded(db)
+    failures: list[StoreError] = []
+
+    def write(store: SettingsStore) -> None:
+        try:
+            store.update_chat(TG, -1001, reaction_threshold=0.77)
+        except StoreError as exc:
+            failures.append(exc)
+
+    with SettingsStore.open(db, write_timeout=1.0) as store, held_by_another_process(db):
+        writer = threading.Thread(target=write, args=(store,))
+        writer.start()  # a write waiting for the lock must not hold up the reads below
+        time.sleep(0.1)
+        started = time.perf_counter()
+        for _ in range(20):
+            store.opt_out(TG, -1001, "u1")
+            store.chat_settings(TG, -1001, ChatSettings())
+            store.count_mood(TG, -1001, "joy")
+        elapsed = time.perf_counter() - started
+        writer.join(10)
+        assert elapsed < 0.5, f"20 gate reads and counts took {elapsed:.2f} s"
+        assert [f.busy for f in failures] == [True]
+        problem = store.health()
+        assert problem is not None and problem.startswith("busy"), problem
+    with SettingsStore.open(db) as store:
+        assert store.health() is None
+        assert store.chat_overrides(TG, -1001).get("reaction_threshold") != 0.77  # it failed
+
+
+def test_a_write_fails_busy_in_bounded_time_and_later_ones_do_not_queue(db: Path) -> None:
+    seeded(db)
+    with SettingsStore.open(db, write_timeout=0.5) as store, held_by_another_process(db):
+        outcomes: list[tuple[bool, float]] = []
+
+        def write() -> None:
+            started = time.perf_counter()
+            try:
+                store.update_chat(TG, -1001, mode="react")
+            except StoreError as exc:
+                outcomes.append((exc.busy, time.perf_counter() - started))
+
+        threads = [threading.Thread(target=write) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+        assert [busy for busy, _ in outcomes] == [True, True, True]
+        # each gives up within its own budget, not one after another (0.5, 1.0, 1.5 s)
+        assert max(seconds for _, seconds in outcomes) < 0.9, outcomes
+
+
+def test_counts_wait_for_the_lock_and_are_written_after(db: Path) -> None:
+    seeded(db)
+    with SettingsStore.open(db, write_timeout=0.2) as store:
+        with held_by_another_process(db):
+            store.count_mood(TG, -2002, "joy")
+            store.count_mood(TG, -2002, "joy")
+            time.sleep(0.5)  # the background writer met the lock and keeps the counts
+        assert store.flush(10)
+        today = datetime.datetime.now(datetime.UTC).date().isoformat()
+        assert store.mood_counts(TG, -2002) == {today: {"joy": 2}}
+        assert store.health() is None
+
+
+# --------------------------------------------------------------------------------------------
+# A full disk at start-up
+# --------------------------------------------------------------------------------------------
+
+NO_ROOM = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file may grow: a full disk for SQLite
+from bot.store import SettingsStore, StoreError
+try:
+    SettingsStore.open(sys.argv[1])
+except StoreError as exc:
+    print(exc)
+else:
+    print("opened")
+"""
+
+
+def _open_without_room(db: Path) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", NO_ROOM, str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "existing"])
+def test_a_full_disk_at_start_up_leaves_nothing_behind(tmp_path: Path, existing: bool) -> None:
+    db = tmp_path / "store.sqlite3"
+    if existing:
+        seeded(db)  # closed cleanly: no -wal or -shm left
+    before = db.read_bytes() if existing else None
+    names_before = sorted(p.name for p in tmp_path.iterdir())
+    said = _open_without_room(db)
+    assert said.startswith(f"{db}: "), said
+    if not existing:
+        assert "is the disk full?" in said, said
+    assert sorted(p.name for p in tmp_path.iterdir()) == names_before  # no empty leftovers
+    if existing:
+        assert db.read_bytes() == before

@@ -96,7 +96,7 @@ def build_graph() -> onnx.ModelProto:
         "reaction": (REACTION_WEIGHTS, -4.0),
         "trigger": (TRIGGER_WEIGHTS, 0.0),
         "intent": (INTENT_WEIGHTS, -4.0),
-        "mood": (MOOD_WEIGHTS, -2.0),
+        "mood": (MOOD_WEIGHTS, -4.0),
     }
     inits = [
         numpy_helper.from_array(emb, "emb"),

@@ -74,6 +74,26 @@ def test_discord_custom_emoji_and_a_bad_one(serve: Serve) -> None:
     assert bad.json()["error"]["code"] == "invalid_custom_emoji"
 
 
+def test_a_lone_surrogate_key_gets_422_not_500(
+    serve: Serve, make_bot, store: SettingsStore
+) -> None:
+    # the error message names the key, which cannot be encoded as it is
+    running = serve(make_bot(store=store))
+    body = '{"text": "hi", "platform": "discord", "custom_emoji": {"\\ud800": "nope"}}'
+    bad = running.client.post(
+        "/v1/analyze", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert bad.status_code == 422, bad.text
+    assert bad.json()["error"]["code"] == "invalid_custom_emoji"
+    assert "\\ud800" in bad.json()["error"]["message"]
+    put = running.client.put(
+        "/v1/chats/discord/1/settings",
+        content='{"custom_emoji": {"\\ud800": "nope"}}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert put.status_code == 422, put.text
+
+
 def test_meeting_moved_abstains(serve: Serve) -> None:
     running = serve()
     body = running.client.post("/v1/analyze", json={"text": "The meeting moved to 3pm"}).json()
@@ -93,7 +113,8 @@ def test_batch_answers_in_order(serve: Serve) -> None:
     assert response.status_code == 200
     results = response.json()["results"]
     assert [r["mood"] for r in results] == ["joy", "sadness", "fear", "joy"]
-    assert [r["reactions"][0]["emoji"] for r in results] == ["🥳", "😢", "😰", "🎉"]
+    # the learned head answers: a party, comfort on a loss, luck before an interview
+    assert [r["reactions"][0]["emoji"] for r in results] == ["🎉", "🤍", "🤞", "🎉"]
     assert len(results[3]["reactions"]) == 1  # telegram: one reaction
     assert "I'm so sorry for your loss" in [s["text"] for s in results[1]["suggestions"]]
     empty = running.client.post("/v1/analyze/batch", json={"messages": []})
@@ -161,6 +182,9 @@ def test_chat_settings_round_trip(serve: Serve, make_bot, store: SettingsStore) 
         {"mode": "loud"},
         {"colour": "red"},
         {"custom_emoji": {"joy": "nope"}},
+        {"budget_window_s": 1e300},  # would stop the pacer from pruning
+        {"user_cooldown_s": 86401},
+        {"custom_emoji": {f"e{i}": f"<:e:{10**17 + i}>" for i in range(257)}},
     ):
         response = client.put(url, json=bad)
         assert response.status_code == 422, bad

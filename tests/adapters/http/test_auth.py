@@ -98,3 +98,22 @@ def test_the_token_is_never_logged(serve: Serve, caplog: pytest.LogCaptureFixtur
     running.client.post("/v1/analyze", json={"text": "hi"}, headers=bearer(TOKEN + "x"))
     assert "wrong token" in caplog.text  # the refusal was logged...
     assert TOKEN not in caplog.text  # ...without the token, right or wrong
+
+
+def test_no_control_character_from_a_request_reaches_a_log_line(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    # a decoded %0a in a path would otherwise write a forged ERROR line of its own
+    caplog.set_level(logging.DEBUG)
+    running = serve(token=TOKEN, max_body_bytes=64)
+    forged = "/v1/x%0a2026-01-01 00:00:00 ERROR forged%1b[31m%e2%80%a8"
+    running.client.get(forged, headers=bearer(TOKEN + "x"))  # refused: wrong token
+    running.client.post(forged, content=b"x" * 200, headers=bearer())  # refused: too large
+    running.client.get(forged, headers=bearer())  # unknown route
+    assert "wrong token" in caplog.text and "refused a" in caplog.text
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")  # escapes nothing
+    served = [r for r in caplog.records if not r.name.startswith(("httpx", "httpcore"))]
+    lines = [formatter.format(record) for record in served]
+    for line in lines:
+        assert not any(ch in line for ch in "\n\r\x1b\u2028"), line
+    assert any("/v1/x\\n2026-01-01 00:00:00 ERROR forged\\x1b[31m\\u2028" in x for x in lines)

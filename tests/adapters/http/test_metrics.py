@@ -65,8 +65,8 @@ def test_metrics_after_some_requests(serve: Serve) -> None:
     assert value(found, "moodmoji_model_batch_duration_seconds_count") == runs
     assert value(found, "moodmoji_queue_depth") == 0
 
-    assert value(found, "moodmoji_reactions_total", emoji="🥳") == 3
-    assert value(found, "moodmoji_reactions_total", emoji="😢") == 4
+    assert value(found, "moodmoji_reactions_total", emoji="🎉") == 3
+    assert value(found, "moodmoji_reactions_total", emoji="🤍") == 4
     assert value(found, "moodmoji_abstentions_total", platform="generic") == 1
     assert value(found, "moodmoji_overloaded_total") == 0
 

@@ -60,14 +60,16 @@ def test_two_people_chat_and_use_a_suggestion(serve: Serve, browser: Any) -> Non
     assert first.find_element("css selector", ".author").text == "Alex"
     assert first.find_element("css selector", ".bubble").text == "We won the final!!"
     reactions = [r.text for r in first.find_elements("css selector", ".reaction")]
-    assert reactions == ["🥳"]
+    assert 1 <= len(reactions) <= 3 and reactions[0] in {"🎉", "🥳", "🏆", "🙌"}, reactions
     moods = [m.text for m in first.find_elements("css selector", ".chip.mood")]
     assert moods and moods[0].startswith("joy ")
 
     second = say(browser, 1, "I'm so nervous about the interview tomorrow")
     assert second.find_element("css selector", ".author").text == "Sam"
     shown = [r.text for r in second.find_elements("css selector", ".reaction")]
-    assert shown[:1] == ["😰"] and not {"😂", "🎉", "🥳", "💀"} & set(shown)
+    # a friend answers nerves with luck and support, never with laughter or a party
+    assert shown and shown[0] in {"🤞", "🍀", "💪", "🙏", "🫂"}, shown
+    assert not {"😂", "🎉", "🥳", "💀"} & set(shown)
     assert second.find_elements("css selector", ".chip.mood")[0].text.startswith("fear ")
 
     suggestion = second.find_elements("css selector", ".suggestion")[0]

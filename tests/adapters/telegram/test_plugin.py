@@ -22,7 +22,7 @@ MakeMoodmoji = Callable[..., TelegramMoodmoji]
 REACTING = (
     HAPPY,
     WIN,
-    "Thank you so much for your help!",
+    "Happy birthday to my best friend!",
     "That's hilarious 😂",
     "This pizza is absolutely incredible",
 )
