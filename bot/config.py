@@ -143,7 +143,7 @@ def _check_bot_api_url(value: str | None) -> str | None:
     parts = urlsplit(value)
     if parts.scheme == "https" and parts.hostname:
         return value
-    if parts.scheme == "http" and parts.hostname and _loopback_name(parts.hostname):
+    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
         return value  # a Bot API server or test server on this machine
     raise PydanticCustomError(
         "bot_api_url",
@@ -151,11 +151,17 @@ def _check_bot_api_url(value: str | None) -> str | None:
     )
 
 
-def _loopback_name(host: str) -> bool:
-    if host.lower() == "localhost":
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1`` or ``localhost``).
+
+    An empty host, ``0.0.0.0``, ``::`` and every other name or address count as reachable from
+    other machines.
+    """
+    name = host.strip().strip("[]")
+    if name.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.config import HttpSection
+from bot.config import HttpSection, is_loopback
 
 __all__ = ["HttpSettings", "SettingsError", "is_loopback"]
 
@@ -16,21 +15,6 @@ logger = logging.getLogger(__name__)
 
 class SettingsError(Exception):
     """The HTTP settings cannot be served safely; ``str()`` is one line for the user."""
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1`` or ``localhost``).
-
-    An empty host, ``0.0.0.0``, ``::`` and every other name or address count as reachable from
-    other machines.
-    """
-    name = host.strip().strip("[]")
-    if name.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 @dataclass(frozen=True)

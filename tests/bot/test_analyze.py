@@ -109,22 +109,11 @@ def test_no_progress_bar_for_a_few_texts(
     assert capsys.readouterr().err == ""
 
 
-def test_analyze_jsonl_command_shows_progress(tmp_path: Path, tiny_bundle: Path) -> None:
-    log = tmp_path / "chat.jsonl"
-    lines = [json.dumps({"text": f"happy day {i}", "author": "ann"}) for i in range(5)]
-    log.write_text("\n".join([*lines[:2], "{oops", *lines[2:]]) + "\n", encoding="utf-8")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "analyze",
-            "--model",
-            str(tiny_bundle),
-            "--jsonl",
-            str(log),
-        ],
-        cwd=tmp_path,
+def analyze_jsonl(log: Path, bundle: Path) -> subprocess.CompletedProcess[str]:
+    """Runs ``moodmoji analyze --jsonl LOG`` on ``bundle`` in the log's folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "analyze", "--model", str(bundle), "--jsonl", str(log)],
+        cwd=log.parent,
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -132,6 +121,13 @@ def test_analyze_jsonl_command_shows_progress(tmp_path: Path, tiny_bundle: Path)
         timeout=120,
         check=False,
     )
+
+
+def test_analyze_jsonl_command_shows_progress(tmp_path: Path, tiny_bundle: Path) -> None:
+    log = tmp_path / "chat.jsonl"
+    lines = [json.dumps({"text": f"happy day {i}", "author": "ann"}) for i in range(5)]
+    log.write_text("\n".join([*lines[:2], "{oops", *lines[2:]]) + "\n", encoding="utf-8")
+    result = analyze_jsonl(log, tiny_bundle)
     assert result.returncode == 1  # one line could not be read
     records = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r.get("line") for r in records if "error" in r] == [3]
@@ -148,25 +144,7 @@ def test_a_lone_surrogate_is_replaced_and_the_log_goes_on(
     log.write_text(
         '{"text": "a \\ud800 b", "author": "x\\udfff"}\n{"text": "happy day"}\n', encoding="utf-8"
     )
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "analyze",
-            "--model",
-            str(tiny_bundle),
-            "--jsonl",
-            str(log),
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-        timeout=120,
-        check=False,
-    )
+    result = analyze_jsonl(log, tiny_bundle)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     records = [json.loads(line) for line in result.stdout.splitlines()]
