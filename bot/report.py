@@ -675,4 +675,5 @@ def run(args: argparse.Namespace, config: Config) -> int:
         print(f"moodmoji: error: {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"moodmoji: wrote {out} ({len(data.messages)} messages)", file=sys.stderr)
-    return EXIT_OK
+    # as analyze --jsonl: the rest still runs, and lines left out make the status 1
+    return EXIT_FAILED if data.unreadable else EXIT_OK
