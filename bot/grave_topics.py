@@ -3,8 +3,10 @@
 The emotion model reads most bereavements and bad news right, but not all: "the biopsy came
 back positive" or "we had to put our old dog to sleep" can come out neutral, and a neutral
 message may be offered cheerful replies or playful reactions. :func:`grave_topic` spots the
-plain words of death, serious illness, injury and loss, so that the policy treats such a
-message as somber whatever the model says. It only ever makes the bot *more* careful.
+plain words of death, serious illness, injury, crime and loss, so that the policy treats such
+a message as somber whatever the model says. It only ever makes the bot *more* careful: a
+mishap told for laughs ("A&E for stitches, bagel won") still gets no laughter, as a friend
+would ask first.
 
 Figurative uses are left alone on purpose ("dying of laughter", "killed it", "dead tired").
 The patterns are English; other languages rely on the model alone.
@@ -40,6 +42,17 @@ GRAVE_PATTERNS: dict[str, str] = {
     "harm": (
         r"(?:car|bike|motorcycle) (?:crash|accident)|was in an accident|hit by a (?:car|truck|bus)|"
         r"seriously (?:hurt|injured)|assault\w*|abus(?:ed|ive)"
+    ),
+    "injury": (
+        r"stitches|a ?& ?e\b|emergency room|concussion|"
+        r"(?:broke|broken|fractured?|dislocated|sprained|torn|tore) "
+        r"(?:my |his |her |their |a |an )?"
+        r"(?:arm|leg|wrist|ankle|hip|foot|hand|finger|toe|rib|ribs|collarbone|nose|back|knee|"
+        r"shoulder|acl|meniscus|ligament|bone)|fractur\w+"
+    ),
+    "crime": (
+        r"burgl\w+|(?:got|was|were|been) (?:robbed|mugged|scammed|nicked)|stolen|"
+        r"break-in|broke into|hit and run|drove off|scam\w*"
     ),
     "loss": r"laid off|got fired|been fired|lost (?:my|his|her) job|evicted|divorce\w*|broke up|"
     r"dumped me|left me",

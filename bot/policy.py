@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from bot.decision import Candidate, Reaction, Step, Tag
 from bot.platforms import PlatformRules
 from inference.moods import NEGATIVE_MOODS
-from inference.vocabulary import SOMBER_LABELS, SOMBER_MOODS, EmojiVocabulary, Tone
+from inference.vocabulary import (
+    SOMBER_LABELS,
+    SOMBER_MOODS,
+    EmojiVocabulary,
+    Tone,
+    emoji_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +65,10 @@ AGREEMENT_WEIGHT = 0.2
 CAUTION_SCORE = 0.15
 #: With a learned trigger, a runner-up goes too (where the platform allows several) from here.
 RUNNER_UP_SCORE = 0.6
+#: With a learned reaction head on a platform with a fixed set of reactions (Telegram), a
+#: candidate the platform takes as it is goes before better ones that would need a stand-in,
+#: if it scores at least this share of the best candidate.
+SENDABLE_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -199,6 +209,7 @@ class ReactionPolicy:
                     f"({kept[0].score:.2f})",
                 )
             )
+            kept = _sendable_first(kept, rules, available, steps)
             confident = [kept[0], *(c for c in kept[1:] if c.score >= RUNNER_UP_SCORE)]
             return self._fit(confident, rules, mood, available, custom_emoji, steps)
         if not kept:
@@ -294,3 +305,34 @@ class ReactionPolicy:
         if sensitivity.negative:
             return frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
         return None
+
+
+def _sendable_first(
+    kept: Sequence[Candidate],
+    rules: PlatformRules,
+    available: AbstractSet[str] | None,
+    steps: list[Step],
+) -> list[Candidate]:
+    """Puts candidates the platform (and chat) take as they are before ones needing a stand-in.
+
+    The learned reaction head scores every emoji of the vocabulary, Telegram's 73 among them,
+    so its best sendable emoji (😋 for a pizza) usually fits better than a stand-in for its
+    best overall (🍕 -> 😍). Only candidates within :data:`SENDABLE_SHARE` of the best move.
+    """
+    if rules.allowed is None or not kept:
+        return list(kept)
+    sendable = {emoji_key(e) for e in rules.allowed}
+    if available is not None:
+        sendable &= {emoji_key(e) for e in available}
+    floor = kept[0].score * SENDABLE_SHARE
+    first = [c for c in kept if emoji_key(c.emoji) in sendable and c.score >= floor]
+    if not first or first[0] is kept[0]:
+        return list(kept)
+    steps.append(
+        Step(
+            f"{rules.platform}-reactions",
+            f"{kept[0].emoji} is not a {rules.platform} reaction here; {first[0].emoji} "
+            f"({first[0].score:.2f}) is, and goes first",
+        )
+    )
+    return first + [c for c in kept if c not in first]

@@ -1,4 +1,5 @@
-"""The word-level grave-topic check: death, illness and loss named; figures of speech not."""
+"""The word-level grave-topic check: death, illness, injury, crime and loss named; figures of
+speech not."""
 
 from __future__ import annotations
 
@@ -24,6 +25,12 @@ from bot.policy import assess
         ("Got DIAGNOSED with diabetes today", "illness"),
         ("she had a miscarriage last week", "illness"),
         ("my brother was hit by a car on his bike", "harm"),
+        ("A&E for stitches, the knife won", "injury"),
+        ("broke my wrist falling off the bike", "injury"),
+        ("torn ACL, out for the season", "injury"),
+        ("burglars got in while we were away", "crime"),
+        ("got mugged on the way home", "crime"),
+        ("someone reversed into my car and drove off", "crime"),
         ("I got laid off today along with half of my team", "loss"),
         ("We broke up after four years", "loss"),
     ],
@@ -40,6 +47,11 @@ def test_grave_topics_are_named(text: str, topic: str) -> None:
         "You killed it on stage tonight!",
         "I'm dead tired after the gym",
         "put the phone down and come to dinner",
+        "she stole the show tonight",
+        "this song broke my heart in the best way",
+        "Caring for mum is breaking me a bit",
+        "er, not sure, ask Sam",
+        "the new pitcher throws a wicked breaking ball",
         "finally put the kids to sleep",
         "The meeting moved to 3pm",
         "Happy birthday to my best friend!",

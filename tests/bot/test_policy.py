@@ -135,3 +135,22 @@ def test_runners_up_agreeing_on_the_mood_lift_the_confidence() -> None:
     mixed = [Candidate("🥳", 0.55), Candidate("😢", 0.54), Candidate("🍕", 0.5)]
     reactions, steps = POLICY.choose(mixed, CALM, 0.65, RULES["discord"])
     assert reactions == () and [s.rule for s in steps] == ["confidence-gate"]
+
+
+def test_on_telegram_a_sendable_candidate_goes_before_a_stand_in() -> None:
+    # the learned head scores Telegram's own emoji too: its 🤩 goes before 🍕's stand-in 😍
+    candidates = [
+        Candidate("🍕", 0.9, ("reaction-head",)),
+        Candidate("🤩", 0.6, ("reaction-head",)),
+    ]
+    reactions, steps = POLICY.choose(candidates, CALM, 0.5, RULES["telegram"], trigger=0.9)
+    assert [r.emoji for r in reactions] == ["🤩"] and reactions[0].stands_for is None
+    assert "telegram-reactions" in [s.rule for s in steps]
+    # a much weaker sendable one does not jump the queue: the stand-in map decides
+    weak = [Candidate("🎂", 0.9, ("reaction-head",)), Candidate("🤔", 0.1, ("reaction-head",))]
+    reactions, steps = POLICY.choose(weak, CALM, 0.5, RULES["telegram"], trigger=0.9)
+    assert [r.emoji for r in reactions] == ["🎉"] and reactions[0].stands_for == "🎂"
+    assert "telegram-reactions" not in [s.rule for s in steps]
+    # platforms that take any emoji keep the order
+    reactions, _ = POLICY.choose(candidates, CALM, 0.5, RULES["discord"], trigger=0.9)
+    assert [r.emoji for r in reactions] == ["🍕", "🤩"]
