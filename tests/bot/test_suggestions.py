@@ -603,7 +603,11 @@ def test_no_playful_reply_on_a_negative_message_even_when_laughter_is_likely() -
     annoyed = Sensitivity(False, True, "anger in the mood")
     intents = (Tag("laugh", 0.8), Tag("relate", 0.2))
     asked, _, _ = suggester.suggest(
-        (Tag("joy", 0.6), Tag("anger", 0.4)), None, annoyed, threshold=0.35, intents=intents,
+        (Tag("joy", 0.6), Tag("anger", 0.4)),
+        None,
+        annoyed,
+        threshold=0.35,
+        intents=intents,
         asked=True,
     )
     assert [s.intent for s in asked] == ["relate"], asked
