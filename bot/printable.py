@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["DEFAULT_LIMIT", "EscapingFormatter", "Verbatim", "printable"]
+__all__ = ["DEFAULT_LIMIT", "EscapingFormatter", "Verbatim", "escape_args", "printable"]
 
 #: Most characters of a value kept by :func:`printable`.
 DEFAULT_LIMIT = 200
@@ -71,11 +71,16 @@ class EscapingFormatter(logging.Formatter):
         args = record.args
         if args:
             record = logging.makeLogRecord(record.__dict__)
-            record.args = _escaped_args(args)
+            record.args = escape_args(args)
         return super().format(record)
 
 
-def _escaped_args(args: tuple[Any, ...] | Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+def escape_args(args: tuple[Any, ...] | Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+    """A log record's arguments with every string (but :class:`Verbatim`) escaped.
+
+    For code that formats a record's message early (the log-record factory that redacts
+    secrets does), so that the escaping still happens.
+    """
     if isinstance(args, Mapping):
         return {k: _escaped(v) for k, v in args.items()}
     return tuple(_escaped(a) for a in args)

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
+
+from bot.printable import escape_args
 
 __all__ = ["REDACTED", "protect_secret", "redact"]
 
@@ -69,6 +71,8 @@ def _scrub(record: logging.LogRecord) -> None:
     """Formats the record's message now and redacts it (and its traceback)."""
     if not _secrets:
         return
+    if isinstance(record.args, tuple | Mapping) and record.args:
+        record.args = escape_args(record.args)  # the message is formatted here, once
     try:
         message = record.getMessage()
     except Exception:  # a bad format string: keep the record as logging would report it

@@ -229,7 +229,7 @@ def test_analyze_prints_decisions_per_platform(tmp_path: Path) -> None:
         assert len(record["reactions"]) <= 1  # type: ignore[arg-type]
     assert grief["moods"][0]["label"] == "sadness"  # type: ignore[index]
     assert {e["label"] for e in grief["emotions"]} >= {"grief"}  # type: ignore[union-attr]
-    assert [r["emoji"] for r in party["reactions"]] == ["🎉"]  # type: ignore[union-attr]
+    assert [r["emoji"] for r in party["reactions"]] == ["❤"]  # type: ignore[union-attr]
     assert out["generic"][1]["reactions"][0]["emoji"] == "🎂"  # type: ignore[index]
     assert len(out["generic"][1]["reactions"]) <= 3  # type: ignore[arg-type]
     assert len(out["discord"][1]["reactions"]) == 1  # type: ignore[arg-type]

@@ -23,7 +23,6 @@ from tokenizers import Tokenizer
 
 from inference.analyzer import Analysis, Analyzer
 from inference.engine import Engine
-from inference.hygiene import clean_text
 from inference.manifest import TOKENIZER_FILE, HeadKind
 from inference.results import Prediction
 from inference.vocabulary import MOODS
@@ -163,7 +162,7 @@ def test_engine_gives_one_well_formed_prediction_per_text(
     predictions = timed_predict(engine, texts)
     assert len(predictions) == len(texts)
     for text, prediction in zip(texts, predictions, strict=True):
-        cleaned = clean_text(text, engine.hygiene)
+        cleaned = engine.model_text(text)  # hygiene, then emoji spelled out by name
         true_length = len(full_tokenizer.encode(cleaned).ids)
         check_prediction(engine, prediction, true_length)
 

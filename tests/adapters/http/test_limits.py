@@ -77,7 +77,7 @@ def test_endless_chunked_body_is_refused_without_waiting_for_its_end(serve: Serv
     assert parts.hostname is not None and parts.port is not None
     with socket.create_connection((parts.hostname, parts.port), timeout=30) as sock:
         head = (
-            "POST /v1/analyze HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "POST /v1/analyze HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             "Transfer-Encoding: chunked\r\n\r\n"
         )
         sock.sendall(head.encode())

@@ -118,7 +118,8 @@ def test_readiness_and_shutdown(serve: Serve, make_bot: Callable[..., MoodBot]) 
     bot = make_bot()
     running = serve(bot)
     ready = running.client.get("/readyz")
-    assert ready.status_code == 200 and ready.json() == {"ready": True, "queue_depth": 0}
+    assert ready.status_code == 200
+    assert ready.json() == {"ready": True, "queue_depth": 0, "store": None}
     running.server.stop()
     assert running.app.service.ready is False
     message = IncomingMessage(Platform.GENERIC, "c", "1", "u", "hi")
