@@ -335,11 +335,23 @@ def _keep(item: InputItem, decision: Decision) -> MessageMood:
 # --------------------------------------------------------------------------------------------
 
 _CSS = """
+@font-face {
+  /* Emoji in colour: system text fonts (DejaVu, Noto Sans) carry black-and-white outlines of
+     some emoji (😂 😊 😢), and they came first in the stack. This face holds only emoji code
+     points, so text still uses the system font. */
+  font-family: "moodmoji emoji";
+  src: local("Noto Color Emoji"), local("Apple Color Emoji"), local("Segoe UI Emoji"),
+    local("Twemoji Mozilla"), local("EmojiOne Color");
+  unicode-range: U+00A9, U+00AE, U+203C, U+2049, U+2122, U+2139, U+2194-2199, U+21A9-21AA,
+    U+231A-231B, U+2328, U+23CF, U+23E9-23F3, U+23F8-23FA, U+24C2, U+25AA-25AB, U+25B6, U+25C0,
+    U+25FB-25FE, U+2600-27BF, U+2934-2935, U+2B05-2B07, U+2B1B-2B1C, U+2B50, U+2B55, U+3030,
+    U+303D, U+3297, U+3299, U+FE0F, U+200D, U+1F000-1FAFF, U+E0020-E007F;
+}
 :root { --ink:#1d2330; --muted:#6b7382; --line:#e3e6ec; --bg:#f4f5f8; }
 * { box-sizing: border-box; }
 body { margin:0; background:var(--bg); color:var(--ink);
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial, sans-serif,
-  "Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji"; }
+  font-family: "moodmoji emoji", system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Arial,
+  sans-serif, "Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji"; }
 main { max-width: 1040px; margin: 0 auto; padding: 28px 24px 40px; }
 h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
 h2 { font-size: 16px; margin: 0 0 12px; }

@@ -16,7 +16,13 @@ import pytest
 from bot.analyze import items_from_jsonl
 from bot.core import MoodBot
 from bot.report import MessageMood, ReportData, collect, parse_time, render_html, write_report
-from tests.adapters.http.browser import chromium, needs_chromium, output_dir
+from tests.adapters.http.browser import (
+    COLOUR_CHECKED,
+    chromium,
+    emoji_colour,
+    needs_chromium,
+    output_dir,
+)
 
 UTC = datetime.UTC
 CONVERSATION = [
@@ -110,6 +116,9 @@ def test_report_opens_in_chromium_and_its_charts_render(
         assert bars == 4
         visible = driver.find_element("tag name", "body").text
         assert not any(text in visible for text in texts)
+        for emoji in COLOUR_CHECKED:  # drawn in colour, not as black-and-white outlines
+            drawn = emoji_colour(driver, "body", emoji)
+            assert drawn["coloured"] > 500, (emoji, drawn)
         driver.save_screenshot(str(output_dir() / "mood-report.png"))
         assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     finally:

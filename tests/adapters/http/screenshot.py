@@ -19,14 +19,14 @@ from bot.config import Config
 from bot.core import MoodBot
 from tests.adapters.http.browser import chromium, missing
 
-# (speaker, text) or (speaker, None): send the first suggestion offered on the previous message
-# whose text contains the given words.
+# (speaker, text, None), or (speaker, "", words): send the first suggestion offered on the
+# previous message whose text contains ``words`` ("" takes the first one offered).
 CONVERSATION: list[tuple[int, str, str | None]] = [
     (0, "I got the job!!! Starting next Monday 🎉", None),
-    (1, "", "new job"),
+    (1, "", ""),
     (2, "Drinks on Friday to celebrate? 🍻", None),
     (0, "Honestly a bit nervous about the first day", None),
-    (1, "", "got this"),
+    (1, "", ""),
     (2, "Let's do pizza on Saturday then 🍕", None),
 ]
 

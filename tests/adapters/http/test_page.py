@@ -7,7 +7,13 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.http.browser import chromium, needs_chromium, output_dir
+from tests.adapters.http.browser import (
+    COLOUR_CHECKED,
+    chromium,
+    emoji_colour,
+    needs_chromium,
+    output_dir,
+)
 from tests.adapters.http.conftest import TOKEN, Serve
 
 pytestmark = needs_chromium
@@ -96,6 +102,9 @@ def test_two_people_chat_and_use_a_suggestion(serve: Serve, browser: Any) -> Non
     )
     assert len(css(browser, "#mood-chart circle.point")) == 3
 
+    for emoji in COLOUR_CHECKED:  # drawn in colour, not as black-and-white outlines
+        drawn = emoji_colour(browser, "li.msg .bubble", emoji)
+        assert drawn["coloured"] > 500, (emoji, drawn)
     browser.save_screenshot(str(output_dir() / "web-chat.png"))
     assert not [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
 
