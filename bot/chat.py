@@ -3,12 +3,17 @@
 Lines starting with ``/`` are commands: ``/why`` explains the last message's decision,
 ``/platform NAME`` switches between generic, discord and telegram, ``/help`` lists the commands
 and ``/quit`` (or end of input) leaves. Nothing typed is stored or logged.
+
+At a terminal, lines are read with the standard library's ``readline``: the arrow keys edit
+the line and walk through this session's history (kept in memory only, never written to a
+file, as it holds what was typed).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import TextIO
 
 from bot.core import MoodBot
@@ -17,7 +22,7 @@ from bot.messages import IncomingMessage, Platform
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["format_decision", "run_chat"]
+__all__ = ["format_decision", "run_chat", "terminal_lines"]
 
 HELP = (
     "Type a message and press Enter. Commands: /why (explain the last decision), "
@@ -43,9 +48,24 @@ def format_decision(decision: Decision) -> list[str]:
     return lines
 
 
+def terminal_lines(prompt: Callable[[], str]) -> Iterator[str]:
+    """Lines typed at a terminal, with line editing and in-memory history, until end of input.
+
+    Args:
+        prompt: Called before each line for the prompt to show (it may change between lines).
+    """
+    with contextlib.suppress(ImportError):  # not on every platform; input() still works
+        import readline  # noqa: F401  (importing it gives input() editing and history)
+    while True:
+        try:
+            yield input(prompt())
+        except EOFError:
+            return
+
+
 def run_chat(
     bot: MoodBot,
-    lines: Iterable[str],
+    lines: Iterable[str] | None,
     out: TextIO,
     *,
     platform: Platform = Platform.GENERIC,
@@ -55,7 +75,8 @@ def run_chat(
 
     Args:
         bot: The bot.
-        lines: Input lines (``sys.stdin`` for a terminal).
+        lines: Input lines (a file or pipe); ``None`` reads the terminal with line editing
+            and history (:func:`terminal_lines`), which shows the prompt itself.
         out: Where to print.
         platform: The platform whose reaction rules apply at first.
         prompt: Whether to print a ``you>`` prompt (off when input is not a terminal).
@@ -66,6 +87,10 @@ def run_chat(
     """
     last: Decision | None = None
     count = 0
+    at_terminal = lines is None
+    if lines is None:
+        lines = terminal_lines(lambda: f"you ({platform})> ")
+        prompt = False
 
     def show_prompt() -> None:
         if prompt:
@@ -98,6 +123,6 @@ def run_chat(
             last = bot.decide(message, explicit=True)
             out.write("\n".join(format_decision(last)) + "\n")
         show_prompt()
-    if prompt:
+    if prompt or at_terminal:
         out.write("\n")
     return count

@@ -251,8 +251,13 @@ def _chat(args: argparse.Namespace, config: Config) -> int:
     from bot.chat import run_chat
 
     bot = _build_bot(args, config)
+    terminal = sys.stdin.isatty()
     run_chat(
-        bot, sys.stdin, sys.stdout, platform=Platform(args.platform), prompt=sys.stdin.isatty()
+        bot,
+        None if terminal else sys.stdin,
+        sys.stdout,
+        platform=Platform(args.platform),
+        prompt=False,
     )
     return EXIT_OK
 

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.chat import run_chat
@@ -54,3 +61,60 @@ def test_moodmoji_chat_subprocess(tmp_path: Path) -> None:
     assert result.stdout.count("reactions:") == 2
     assert "confidence-gate" in result.stdout  # /why on the logistics message
     assert "championship" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _in_a_terminal(args: list[str], keys: list[bytes], cwd: Path) -> str:
+    """Runs ``moodmoji ARGS`` on a pseudo-terminal, types ``keys``, returns what it showed."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", *args],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        cwd=cwd,
+        env={**os.environ, "TERM": "xterm", "PYTHONIOENCODING": "utf-8"},
+        close_fds=True,
+    )
+    os.close(child)
+    screen = bytearray()
+
+    def drain(until: Callable[[], bool], seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not until() and time.monotonic() < deadline:
+            ready, _, _ = select.select([main], [], [], 0.1)
+            if ready:
+                try:
+                    chunk = os.read(main, 65536)
+                except OSError:  # the program closed the terminal
+                    return
+                screen.extend(chunk)
+
+    try:
+        drain(lambda: b"> " in screen, 120)  # the first prompt, once the model is loaded
+        for key in keys:
+            prompts = screen.count(b"> ")
+            os.write(main, key)
+            if key == keys[-1]:
+                drain(lambda: process.poll() is not None, 60)
+            elif key.endswith(b"\r"):
+                drain(lambda seen=prompts: screen.count(b"> ") > seen, 60)  # a new prompt
+            else:
+                drain(lambda: False, 0.5)  # the line editor redraws
+    finally:
+        process.kill()
+        os.close(main)
+    return screen.decode("utf-8", "replace")
+
+
+def test_the_terminal_chat_edits_lines_and_recalls_history(
+    tmp_path: Path, tiny_bundle: Path
+) -> None:
+    # the Up arrow brings back the last line (it printed ^[[A before line editing)
+    screen = _in_a_terminal(
+        ["chat", "--model", str(tiny_bundle)],
+        [b"happy day\r", b"\x1b[A", b"\r", b"/quit\r"],
+        tmp_path,
+    )
+    assert "^[[A" not in screen
+    assert screen.count("happy day") >= 2, screen
+    assert screen.count("reactions:") == 2, screen
