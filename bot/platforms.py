@@ -97,12 +97,24 @@ class PlatformRules:
     allowed: tuple[str, ...] | None = None
     fallbacks: Mapping[str, str | None] = field(default_factory=lambda: MappingProxyType({}))
     custom_emoji_allowed: bool = False
+    by_key: Mapping[str, str] | None = field(init=False, repr=False, compare=False, default=None)
+    """``allowed`` by lookup key (without U+FE0F), made once; ``None`` when any emoji goes."""
 
     def __post_init__(self) -> None:
         if self.max_reactions < 1:
             raise ValueError(f"max_reactions must be at least 1, got {self.max_reactions}")
         fallbacks = {emoji_key(k): v for k, v in self.fallbacks.items()}
         object.__setattr__(self, "fallbacks", MappingProxyType(fallbacks))
+        if self.allowed is not None:
+            by_key = {emoji_key(e): e for e in self.allowed}
+            object.__setattr__(self, "by_key", MappingProxyType(by_key))
+
+    def takes(self, emoji: str, available: AbstractSet[str] | None = None) -> bool:
+        """Whether the platform (and a chat's ``available`` keys) take ``emoji`` as it is."""
+        key = emoji_key(emoji)
+        if self.by_key is not None and key not in self.by_key:
+            return False
+        return available is None or key in available
 
     @classmethod
     def telegram(cls) -> PlatformRules:
@@ -148,7 +160,7 @@ class PlatformRules:
         steps: list[Step] = []
         reactions: list[Reaction] = []
         seen: set[str] = set()
-        allowed = {emoji_key(e): e for e in self.allowed} if self.allowed is not None else None
+        allowed = self.by_key
         chat_allows = {emoji_key(e) for e in available} if available is not None else None
         custom = {emoji_key(k): v for k, v in (custom_emoji or {}).items()}
         for candidate in candidates:

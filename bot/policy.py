@@ -319,13 +319,11 @@ def _sendable_first(
     so its best sendable emoji (😋 for a pizza) usually fits better than a stand-in for its
     best overall (🍕 -> 😍). Only candidates within :data:`SENDABLE_SHARE` of the best move.
     """
-    if rules.allowed is None or not kept:
+    if rules.by_key is None or not kept:
         return list(kept)
-    sendable = {emoji_key(e) for e in rules.allowed}
-    if available is not None:
-        sendable &= {emoji_key(e) for e in available}
+    chat_allows = {emoji_key(e) for e in available} if available is not None else None
     floor = kept[0].score * SENDABLE_SHARE
-    first = [c for c in kept if emoji_key(c.emoji) in sendable and c.score >= floor]
+    first = [c for c in kept if c.score >= floor and rules.takes(c.emoji, chat_allows)]
     if not first or first[0] is kept[0]:
         return list(kept)
     steps.append(

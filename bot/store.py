@@ -653,8 +653,7 @@ class SettingsStore:
 
         """
         key = (_platform(platform), _subject(chat_id, "chat_id"))
-        if not isinstance(mood, str) or not _MOOD.fullmatch(mood):
-            raise ValueError(f"mood: should be 1 to 32 characters of a-z, _ and -, not {mood!r}")
+        _check_mood(mood)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"count: should be a whole number of 1 or more, not {count!r}")
         when = _day(day) if day is not None else datetime.datetime.now(datetime.UTC).date()
@@ -678,8 +677,7 @@ class SettingsStore:
             StoreError: The store is closed.
         """
         key = (_platform(platform), _subject(chat_id, "chat_id"))
-        if not isinstance(mood, str) or not _MOOD.fullmatch(mood):
-            raise ValueError(f"mood: should be 1 to 32 characters of a-z, _ and -, not {mood!r}")
+        _check_mood(mood)
         self._live()
         self._counts.add(key[0], key[1], mood, datetime.datetime.now(datetime.UTC).date())
 
@@ -992,6 +990,11 @@ def _problem(exc: sqlite3.Error, *, opening: bool = False) -> str:
     if opening and "disk i/o error" in text:
         return f"cannot be written at start-up ({exc}: is the disk full?)"
     return f"database error: {exc}"
+
+
+def _check_mood(mood: object) -> None:
+    if not isinstance(mood, str) or not _MOOD.fullmatch(mood):
+        raise ValueError(f"mood: should be 1 to 32 characters of a-z, _ and -, not {mood!r}")
 
 
 def _roll_back(connection: sqlite3.Connection) -> None:
