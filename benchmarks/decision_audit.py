@@ -33,16 +33,16 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.chat_settings import ChatSettings
-from bot.core import default_rules, read
-from bot.messages import Platform
-from bot.policy import ReactionPolicy
-from bot.suggestions import CHEERFUL_INTENTS, CONDOLENCE_INTENTS, ReplyBank, Suggester
-from inference.analyzer import Analysis, Analyzer
-from inference.datasets import GOEMOTIONS_LABELS, Example, read_dataset
-from inference.default_model import resolve_model_dir
-from inference.export.labels import mood_map
-from inference.vocabulary import SOMBER_LABELS, EmojiVocabulary, Tone
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.core import default_rules, read
+from moodmoji.bot.messages import Platform
+from moodmoji.bot.policy import ReactionPolicy
+from moodmoji.bot.suggestions import CHEERFUL_INTENTS, CONDOLENCE_INTENTS, ReplyBank, Suggester
+from moodmoji.inference.analyzer import Analysis, Analyzer
+from moodmoji.inference.datasets import GOEMOTIONS_LABELS, Example, read_dataset
+from moodmoji.inference.default_model import resolve_model_dir
+from moodmoji.inference.export.labels import mood_map
+from moodmoji.inference.vocabulary import SOMBER_LABELS, EmojiVocabulary, Tone
 
 POSITIVE = {"joy", "love"}
 NEGATIVE = {"sadness", "anger", "fear", "disgust"}
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--platform", choices=[p.value for p in Platform], default="generic")
+    parser.add_argument("--platform", choices=[str(p) for p in default_rules()], default="generic")
     parser.add_argument("--thresholds", default="0.4,0.45,0.5,0.55,0.6,0.65,0.7")
     args = parser.parse_args()
 

@@ -9,7 +9,7 @@ over all of them and over the rows whose text holds an emoji. Run::
     python benchmarks/emoji_input_ablation.py --weights scratch/init.pt
 
 ``--weights`` is a ``final.pt``-like file (``moodmoji train`` or
-``python -m inference.training.recover``); without it the pretrained all-MiniLM-L6-v2.
+``python -m moodmoji.inference.training.recover``); without it the pretrained all-MiniLM-L6-v2.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from inference.datasets import REACTION_LABELS, RESPONSE_DATA
-from inference.emoji_names import emoji_like, spell_emoji
-from inference.training.data import length_sorted_batches, load_tokenizer, pad
-from inference.training.model import load_encoder, mean_pool, pretrained_encoder_dir
+from moodmoji.inference.datasets import REACTION_LABELS, RESPONSE_DATA
+from moodmoji.inference.emoji_names import emoji_like, spell_emoji
+from moodmoji.inference.training.data import length_sorted_batches, load_tokenizer, pad
+from moodmoji.inference.training.model import load_encoder, mean_pool, pretrained_encoder_dir
 
 
 def rows(path: Path) -> list[dict[str, object]]:

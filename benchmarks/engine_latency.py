@@ -17,10 +17,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from inference.analyzer import Analyzer
-from inference.engine import Engine
-from inference.hygiene import clean_text
-from inference.settings import EngineSettings, SessionSettings
+from moodmoji.inference.analyzer import Analyzer
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.hygiene import clean_text
+from moodmoji.inference.settings import EngineSettings, SessionSettings
 
 MESSAGES = [
     "so happy today, we won the game!",

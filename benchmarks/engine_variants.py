@@ -29,12 +29,12 @@ import dataclasses
 import json
 from pathlib import Path
 
-from bot.bench.messages import load_messages
-from bot.bench.stats import time_calls, time_passes
-from inference.buckets import BucketSettings
-from inference.default_model import resolve_model_dir
-from inference.engine import Engine
-from inference.settings import EngineSettings, SessionSettings
+from moodmoji.inference.buckets import BucketSettings
+from moodmoji.inference.default_model import resolve_model_dir
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.settings import EngineSettings, SessionSettings
+from moodmoji.tools.bench.messages import load_messages
+from moodmoji.tools.bench.stats import time_calls, time_passes
 
 BATCH = 64
 

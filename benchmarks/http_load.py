@@ -135,7 +135,7 @@ def serve() -> Iterator[str]:
         )
         env = {k: v for k, v in os.environ.items() if k != "MOODMOJI_HTTP_TOKEN"}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "--config", str(config), "serve"],
+            [sys.executable, "-m", "moodmoji.tools.cli", "--config", str(config), "serve"],
             cwd=tmp,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -122,19 +122,20 @@ def serve_child(config_path: Path) -> int:
     Prints ``port N`` once listening, and a JSON line with its model run counts after a
     graceful stop (SIGTERM).
     """
-    from adapters.http.app import create_app
-    from adapters.http.server import Server, server_config
-    from adapters.http.settings import HttpSettings
-    from bot.config import load_config
-    from bot.core import MoodBot
-    from bot.logging_setup import configure_logging
+    from moodmoji.adapters.http.app import create_app
+    from moodmoji.adapters.http.info import http_section
+    from moodmoji.adapters.http.server import Server, server_config
+    from moodmoji.adapters.http.settings import HttpSettings
+    from moodmoji.bot.config import load_config
+    from moodmoji.bot.core import MoodBot
+    from moodmoji.tools.logging_setup import configure_logging
 
     config = load_config(config_path)
-    configure_logging(config.logging.level, config.logging.format)
+    configure_logging(config.logging.level or "INFO", config.logging.format)
     bot = MoodBot.from_config(config)
     switch = SlowSwitch(bot.analyzer)
     bot.analyzer = switch  # type: ignore[assignment]  # the core runs its model through it
-    settings = HttpSettings.from_config(config.http, {})  # no token: loopback only
+    settings = HttpSettings.from_config(http_section(config), {})  # no token: loopback only
     app = create_app(bot, settings)
     threading.Thread(target=switch.follow, args=(sys.stdin,), daemon=True).start()
 

@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.chat_settings import ChatSettings
-from bot.config import load_config
-from bot.core import MoodBot
-from bot.messages import Platform
-from bot.reaction_eval import evaluate_reactions, read_rows
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.config import load_config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.messages import Platform
+from moodmoji.tools.reaction_eval import evaluate_reactions, read_rows
 
 
 def main() -> None:

@@ -31,12 +31,12 @@ from typing import Any
 
 import httpx
 
-from adapters.http.app import create_app
-from adapters.http.server import BackgroundServer
-from adapters.http.settings import HttpSettings
-from bot.config import load_config
-from bot.core import MoodBot
-from bot.store import SettingsStore
+from moodmoji.adapters.http.app import create_app
+from moodmoji.adapters.http.server import BackgroundServer
+from moodmoji.adapters.http.settings import HttpSettings
+from moodmoji.bot.config import load_config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.store import SettingsStore
 
 LOCKER = """
 import sqlite3, sys, time

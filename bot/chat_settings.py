@@ -17,7 +17,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from bot.printable import printable
+from moodmoji.bot.printable import printable
 
 __all__ = [
     "CUSTOM_EMOJI_PATTERN",

@@ -9,7 +9,9 @@ Secrets never live in the file: a string value may reference the environment as 
 the YAML tree before validation.
 
 Adding a section later: subclass :class:`ConfigSection`, then add a field of that type (with
-``default_factory``) to :class:`Config` and document it in the repository's ``config.yaml``.
+``default_factory``) to :class:`Config` and document it in the repository's ``config.yaml``. An
+adapter's section is its own: its package declares the model in its :class:`AdapterInfo`
+(:mod:`bot.registry`), and :func:`config_model` adds it under the adapter's name.
 """
 
 from __future__ import annotations
@@ -19,15 +21,23 @@ import ipaddress
 import os
 import re
 from collections.abc import Hashable, Mapping
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
-from bot.chat_settings import (
+from moodmoji.bot.chat_settings import (
     CUSTOM_EMOJI_PATTERN,
     MAX_BUDGET_REACTIONS,
     MAX_CUSTOM_EMOJI,
@@ -35,13 +45,17 @@ from bot.chat_settings import (
     ChatSettings,
     Mode,
 )
-from inference.settings import (
+from moodmoji.bot.config_env import EnvOverrideError, EnvOverrides, read_env_overrides
+from moodmoji.inference.settings import (
     BatchSettings,
     EngineSettings,
     GraphOptimization,
     HygieneSettings,
     SessionSettings,
 )
+
+if TYPE_CHECKING:
+    from moodmoji.bot.registry import Registry
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -50,14 +64,16 @@ __all__ = [
     "Config",
     "ConfigError",
     "ConfigSection",
-    "DiscordSection",
-    "HttpSection",
+    "EnvName",
     "InferenceSection",
+    "Integer",
     "LoggingSection",
     "ModelSection",
+    "Number",
     "PlatformsSection",
     "StoreSection",
-    "TelegramSection",
+    "config_model",
+    "default_config",
     "load_config",
 ]
 
@@ -136,21 +152,6 @@ def _check_provider(value: object) -> object:
     return value
 
 
-def _check_bot_api_url(value: str | None) -> str | None:
-    """Refuse a Bot API root that would send the token in clear beyond this machine."""
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
-        return value
-    if parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname):
-        return value  # a Bot API server or test server on this machine
-    raise PydanticCustomError(
-        "bot_api_url",
-        "Input should be an https:// URL (http:// only on localhost): the token is in every URL",
-    )
-
-
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names only this machine (``127.0.0.0/8``, ``::1`` or ``localhost``).
 
@@ -173,8 +174,12 @@ def _non_empty(value: tuple[str, ...]) -> tuple[str, ...]:
     return value
 
 
-_Int = Annotated[int, _reject_bool("integer")]
-_Float = Annotated[float, _reject_bool("number")]
+Integer = Annotated[int, _reject_bool("integer")]
+"""An integer field of a section: ``true`` is refused rather than read as 1."""
+Number = Annotated[float, _reject_bool("number")]
+"""A number field of a section: ``true`` is refused rather than read as 1.0."""
+_Int = Integer
+_Float = Number
 _Provider = Annotated[str, BeforeValidator(_check_provider)]
 
 _DEFAULT_SESSION = SessionSettings()
@@ -244,11 +249,13 @@ class LoggingSection(ConfigSection):
 
     Attributes:
         level: Least severe level written (``DEBUG``, ``INFO``, ``WARNING``, ``ERROR``; any case).
+            ``None`` lets the command decide: ``WARNING`` for one-off commands (``analyze``,
+            ``eval``...; ``-v`` for ``INFO``), ``INFO`` for the bots, the server and ``train``.
         format: ``text`` for one human-readable line per record, ``json`` for one JSON object.
 
     """
 
-    level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    level: Annotated[LogLevel | None, BeforeValidator(_upper)] = None
     format: LogFormat = "text"
 
 
@@ -339,7 +346,9 @@ class PlatformsSection(ConfigSection):
     generic_max_reactions: _Int = Field(default=3, ge=1, le=20)
 
 
-_EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+EnvName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+"""The name of an environment variable (never its value)."""
+_EnvName = EnvName
 
 
 class AdapterSection(ConfigSection):
@@ -364,71 +373,8 @@ class AdapterSection(ConfigSection):
     refusal_ttl_s: _Float = Field(default=3600, ge=0, allow_inf_nan=False)
 
 
-class TelegramSection(AdapterSection):
-    """The Telegram adapter (``moodmoji telegram``).
-
-    Attributes:
-        token_env: Environment variable holding the token from @BotFather.
-        base_url: Bot API server root, ending in ``/bot`` (a self-hosted Bot API server, or a
-            test server); ``None`` = Telegram's ``https://api.telegram.org/bot``. It must be
-            ``https://`` (``http://`` only on localhost), as the token is part of every URL.
-        poll_timeout_s: Long-polling timeout of ``getUpdates`` in seconds (0..50).
-        available_reactions_ttl_s: How long a chat's allowed reactions (``getChat``) are cached.
-
-    """
-
-    token_env: _EnvName = "MOODMOJI_TELEGRAM_TOKEN"
-    base_url: Annotated[str | None, AfterValidator(_check_bot_api_url)] = None
-    poll_timeout_s: _Float = Field(default=10, ge=0, le=50, allow_inf_nan=False)
-    available_reactions_ttl_s: _Float = Field(default=600, ge=0, allow_inf_nan=False)
-
-
-class DiscordSection(AdapterSection):
-    """The Discord adapter (``moodmoji discord`` or ``load_extension("adapters.discord")``).
-
-    Attributes:
-        token_env: Environment variable holding the bot token from the Developer Portal.
-        message_content: Ask for the privileged MESSAGE_CONTENT intent; without it the bot
-            cannot read messages flowing past and offers only the context menu and commands.
-        request_timeout_s: Longest wait for one call to Discord, discord.py's own 5xx
-            retries included (discord.py sets no timeout; aiohttp's default is 5 minutes).
-
-    """
-
-    token_env: _EnvName = "MOODMOJI_DISCORD_TOKEN"
-    message_content: bool = True
-    request_timeout_s: _Float = Field(default=10, gt=0, le=300, allow_inf_nan=False)
-
-
-class HttpSection(ConfigSection):
-    """The HTTP API and web chat page (``moodmoji serve``).
-
-    Attributes:
-        host: Address to bind; anything but loopback requires a token.
-        port: TCP port (0 = any free port).
-        token_env: Environment variable holding the bearer token clients must send; when it is
-            unset or empty, no token is asked for (allowed on loopback only).
-        max_body_bytes: Largest request body accepted (413 beyond).
-        max_batch: Most messages in one batch request (422 beyond).
-        max_text_chars: Longest message text accepted (422 beyond).
-        receive_timeout_s: Longest time a client may take to send a request's headers, and
-            again its body; the connection is closed beyond (slow-sending clients).
-        max_connections: Most connections and requests at once; beyond, uvicorn answers 503.
-
-    """
-
-    host: str = "127.0.0.1"
-    port: _Int = Field(default=8080, ge=0, le=65535)
-    token_env: _EnvName = "MOODMOJI_HTTP_TOKEN"
-    max_body_bytes: _Int = Field(default=1_048_576, ge=1024)
-    max_batch: _Int = Field(default=64, ge=1, le=1024)
-    max_text_chars: _Int = Field(default=4000, ge=1)
-    receive_timeout_s: _Float = Field(default=10, gt=0, le=300, allow_inf_nan=False)
-    max_connections: _Int = Field(default=1000, ge=1, le=100_000)
-
-
 class Config(ConfigSection):
-    """The whole configuration; ``Config()`` is the built-in defaults.
+    """The core of the configuration; :func:`default_config` gives the built-in defaults.
 
     A section left empty in the file (``logging:`` with every line commented out) takes its
     defaults.
@@ -440,9 +386,10 @@ class Config(ConfigSection):
         bot: What the bot does in a chat by default.
         store: The settings-and-stats database.
         platforms: Per-platform reaction limits.
-        telegram: The Telegram adapter.
-        discord: The Discord adapter.
-        http: The HTTP API and web chat page.
+
+    Each installed adapter adds its own section (``telegram``, ``discord``, ``http``...) from
+    the adapter registry: :func:`config_model` builds the model with them, and
+    :func:`load_config` validates the file against it (see :mod:`bot.registry`).
 
     """
 
@@ -452,9 +399,6 @@ class Config(ConfigSection):
     bot: BotSection = Field(default_factory=BotSection)
     store: StoreSection = Field(default_factory=StoreSection)
     platforms: PlatformsSection = Field(default_factory=PlatformsSection)
-    telegram: TelegramSection = Field(default_factory=TelegramSection)
-    discord: DiscordSection = Field(default_factory=DiscordSection)
-    http: HttpSection = Field(default_factory=HttpSection)
 
     def engine_settings(self) -> EngineSettings:
         """Map the ``inference`` section onto the inference core's frozen settings.
@@ -489,13 +433,48 @@ class Config(ConfigSection):
 # --------------------------------------------------------------------------------------------
 
 
+def config_model(registry: Registry | None = None) -> type[Config]:
+    """:class:`Config` with a section per installed adapter (``telegram``, ``discord``...).
+
+    Args:
+        registry: The adapters; the installed ones (entry points) when ``None``.
+    """
+    from moodmoji.bot.registry import Registry
+
+    return _composed(registry if registry is not None else Registry.installed())
+
+
+@cache
+def _composed(registry: Registry) -> type[Config]:
+    sections: dict[str, Any] = {
+        name: (section, Field(default_factory=section))
+        for name, section in registry.sections().items()
+    }
+    clash = set(sections) & set(Config.model_fields)
+    if clash:
+        raise ValueError(f"adapter sections {sorted(clash)} clash with the core's sections")
+    if not sections:
+        return Config
+    composed: type[Config] = create_model(
+        "Config", __base__=Config, __module__=__name__, **sections
+    )
+    return composed
+
+
+def default_config() -> Config:
+    """The built-in defaults, installed adapters' sections included."""
+    return config_model()()
+
+
 def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read, expand and validate the configuration file.
 
     Args:
         path: The YAML file. ``None`` reads ``./config.yaml`` when it exists and otherwise returns
             the built-in defaults; an explicit path must exist. An empty file means defaults.
-        environ: Where ``${NAME}`` references are looked up; ``os.environ`` when ``None``.
+        environ: Where ``${NAME}`` references are looked up, and where the per-key overrides
+            ``MOODMOJI_<SECTION>__<KEY>`` (:mod:`bot.config_env`) are read, which win over the
+            file; ``os.environ`` when ``None``.
 
     Returns:
         The validated, frozen configuration.
@@ -506,11 +485,12 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
             is described; the count of the others is appended.
 
     """
+    env: Mapping[str, str] = os.environ if environ is None else environ
     if path is None:
         if not DEFAULT_CONFIG_PATH.is_file():
-            return Config()
+            overrides = _env_overrides(env)
+            return _validate(overrides.values, overrides) if overrides.values else default_config()
         path = DEFAULT_CONFIG_PATH
-    env: Mapping[str, str] = os.environ if environ is None else environ
 
     data = _read_yaml(path)
     if data is None:
@@ -528,13 +508,30 @@ def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None =
     assert isinstance(expanded, dict)
     _drop_empty_sections(expanded)
 
+    overrides = _env_overrides(env)
+    config = _validate(overrides.merged_into(expanded), overrides)
+    return _resolve_paths(config, path)
+
+
+def _env_overrides(env: Mapping[str, str]) -> EnvOverrides:
+    """The ``MOODMOJI_<SECTION>__<KEY>`` overrides in ``env``; a bad one is a ConfigError."""
     try:
-        config = Config.model_validate(expanded)
+        return read_env_overrides(config_model(), env)
+    except EnvOverrideError as exc:
+        raise ConfigError(_dotted(exc.path), f"{exc.problem} (from {exc.variable})") from None
+
+
+def _validate(data: dict[str, Any], overrides: EnvOverrides) -> Config:
+    """Validate the merged settings; a problem names the key, and the variable that set it."""
+    try:
+        return config_model().model_validate(data)
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
         key, problem = _describe(errors[0])
+        variable = overrides.variable_at(errors[0]["loc"])
+        if variable is not None:
+            problem = f"{problem} (from {variable})"
         raise ConfigError(key, problem, more=len(errors) - 1) from None
-    return _resolve_paths(config, path)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -705,7 +702,7 @@ def _unknown_key(loc: tuple[str | int, ...]) -> str:
 
 def _fields_at(loc: tuple[str | int, ...]) -> list[str]:
     """Return the field names of the section reached by following ``loc`` from Config."""
-    model: type[BaseModel] = Config
+    model: type[BaseModel] = config_model()
     for part in loc:
         field = model.model_fields.get(str(part))
         annotation = field.annotation if field is not None else None

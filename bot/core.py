@@ -26,34 +26,45 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.chat_settings import ChatSettings
-from bot.config import Config
-from bot.decision import Candidate, Decision, Explanation, Reaction, Step, Suggestion, Tag
-from bot.grave_topics import grave_topic
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.pacing import Pacer
-from bot.platforms import PlatformRules
-from bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
-from bot.store import DeletionReport, SettingsStore, StoreError
-from bot.suggestions import ReplyBank, Suggester
-from inference.analyzer import Analysis, Analyzer
-from inference.batcher import MicroBatcher
-from inference.emoji_names import emoji_like
-from inference.settings import BatchSettings
-from inference.vocabulary import EmojiVocabulary
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.chats import Chats
+from moodmoji.bot.config import Config, default_config
+from moodmoji.bot.decision import (
+    Candidate,
+    Decision,
+    Explanation,
+    Gate,
+    Reaction,
+    Step,
+    Suggestion,
+    Tag,
+)
+from moodmoji.bot.grave_topics import grave_topic
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
+from moodmoji.bot.pacing import Pacer
+from moodmoji.bot.platforms import PlatformRules
+from moodmoji.bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
+from moodmoji.bot.registry import Registry
+from moodmoji.bot.store import SettingsStore, StoreError
+from moodmoji.bot.suggestions import ReplyBank, Suggester
+from moodmoji.inference.analyzer import Analysis, Analyzer
+from moodmoji.inference.batcher import MicroBatcher
+from moodmoji.inference.emoji_names import emoji_like
+from moodmoji.inference.settings import BatchSettings
+from moodmoji.inference.vocabulary import EmojiVocabulary
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["MoodBot", "Reading", "default_rules", "read"]
 
 
-def default_rules(generic_max: int = 3, discord_max: int = 1) -> dict[Platform, PlatformRules]:
-    """The reaction rules of every platform."""
-    return {
-        Platform.GENERIC: PlatformRules.generic(generic_max),
-        Platform.DISCORD: PlatformRules.discord(discord_max),
-        Platform.TELEGRAM: PlatformRules.telegram(),
-    }
+def default_rules(config: Config | None = None) -> dict[Platform, PlatformRules]:
+    """The reaction rules of every installed platform, as ``config`` (or the defaults) sets them.
+
+    The platforms come from the adapter registry (:mod:`bot.registry`); the core brings only
+    ``generic``.
+    """
+    return Registry.installed().rules(config if config is not None else default_config())
 
 
 @dataclass(frozen=True)
@@ -120,10 +131,15 @@ class MoodBot:
         rules: Reaction rules per platform.
         defaults: Settings of a chat that changed nothing.
         store: Per-chat settings, opt-outs and mood stats; ``None`` keeps nothing (CLI).
+            Private to the core: adapters reach it only through :attr:`chats`.
         pacer: Cooldowns and budgets.
         batch: Micro-batching of :meth:`adecide` calls.
         max_queue: Most messages waiting for the model in :meth:`adecide`; beyond that
             :class:`bot.errors.Overloaded` is raised at once instead of piling up.
+
+    Attributes:
+        chats: Every chat operation of a platform command (settings, opt-outs, forget-me,
+            mood stats, custom emoji), awaitable; see :class:`bot.chats.Chats`.
 
     """
 
@@ -144,7 +160,8 @@ class MoodBot:
         self.policy = policy
         self.rules = dict(rules)
         self.defaults = defaults
-        self.store = store
+        self._store = store
+        self.chats = Chats(store, defaults)
         self.pacer = pacer if pacer is not None else Pacer()
         self._batch = batch or BatchSettings()
         self._max_queue = max_queue
@@ -201,8 +218,8 @@ class MoodBot:
             InferenceError: The model bundle is missing or invalid (the message names the file).
             StoreError: The settings store cannot be opened (the message names the file).
         """
-        from inference.default_model import resolve_model_dir
-        from inference.engine import Engine
+        from moodmoji.inference.default_model import resolve_model_dir
+        from moodmoji.inference.engine import Engine
 
         settings = config.engine_settings()
         analyzer = Analyzer.from_engine(
@@ -212,9 +229,7 @@ class MoodBot:
             analyzer,
             defaults=config.bot.chat_settings(),
             store=SettingsStore.open(config.store.path) if keep_state else None,
-            rules=default_rules(
-                config.platforms.generic_max_reactions, config.platforms.discord_max_reactions
-            ),
+            rules=default_rules(config),
             batch=settings.batch,
             max_queue=config.inference.max_queue,
         )
@@ -321,42 +336,42 @@ class MoodBot:
         """Stops the batcher and closes the store."""
         if self._batcher is not None:
             await self._batcher.aclose()
-        if self.store is not None:
-            self.store.close()
+        if self._store is not None:
+            self._store.close()
 
-    # ------------------------------------------------------------------ settings and privacy
+    @property
+    def platforms(self) -> tuple[Platform, ...]:
+        """The platforms whose reaction rules this bot knows (``generic`` and the adapters')."""
+        return tuple(self.rules)
 
-    def settings_for(self, platform: Platform | str, chat_id: str) -> ChatSettings:
+    def _rules_for(self, platform: Platform, steps: list[Step]) -> PlatformRules:
+        """The platform's rules; a platform no adapter registered gets the generic ones."""
+        rules = self.rules.get(platform)
+        if rules is not None:
+            return rules
+        steps.append(Step("platform", f"no rules for {platform}: the generic rules apply"))
+        return self.rules.get(Platform.GENERIC) or PlatformRules.generic()
+
+    # ------------------------------------------------------------------ settings
+
+    def _settings_for(self, platform: Platform | str, chat_id: str) -> ChatSettings:
         """A chat's effective settings: the defaults with its stored overrides."""
-        if self.store is None:
+        if self._store is None:
             return self.defaults
-        return self.store.chat_settings(str(platform), chat_id, self.defaults)
-
-    def forget_user(self, platform: Platform | str, user_id: str) -> DeletionReport:
-        """Deletes everything stored about a user (their opt-out included)."""
-        return self._need_store().delete_user(str(platform), user_id)
-
-    def forget_chat(self, platform: Platform | str, chat_id: str) -> DeletionReport:
-        """Deletes everything stored about a chat: settings, opt-out and mood stats."""
-        return self._need_store().delete_chat(str(platform), chat_id)
-
-    def _need_store(self) -> SettingsStore:
-        if self.store is None:
-            raise RuntimeError("this bot keeps no settings store")
-        return self.store
+        return self._store.chat_settings(str(platform), chat_id, self.defaults)
 
     # ------------------------------------------------------------------ steps
 
     def _gate(self, message: IncomingMessage, context: ChatContext | None) -> _Gate:
         if message.author_is_bot or (context and message.author_id == context.self_id):
             return _Gate(self.defaults, Decision.skip("ignored", "the author is a bot"))
-        if self.store is None:
+        if self._store is None:
             return _Gate(self.defaults)
         platform = str(message.platform)
         try:
-            opt_out = self.store.opt_out(platform, message.chat_id, message.author_id)
+            opt_out = self._store.opt_out(platform, message.chat_id, message.author_id)
             settings = (
-                self.store.chat_settings(platform, message.chat_id, self.defaults)
+                self._store.chat_settings(platform, message.chat_id, self.defaults)
                 if opt_out is None
                 else self.defaults
             )
@@ -395,7 +410,7 @@ class MoodBot:
         The checks made before inference (bots, opt-outs, mode off) are the caller's; use
         :meth:`decide` for the whole path.
         """
-        settings = self.settings_for(message.platform, message.chat_id)
+        settings = self._settings_for(message.platform, message.chat_id)
         return self._conclude(message, analysis, settings, context, explicit, suggest)
 
     def _conclude(
@@ -415,8 +430,12 @@ class MoodBot:
             kind = "somber" if sensitivity.somber else "negative"
             steps.append(Step("sensitivity", f"{kind} message: {sensitivity.reason}"))
         reactions: tuple[Reaction, ...] = ()
+        gate: Gate | None = None
         if explicit or settings.mode.reacts:
             reactions = self._react(message, reading, settings, context, explicit, steps)
+            gate = self.policy.gate(
+                candidates, sensitivity, settings.reaction_threshold, trigger=reading.trigger
+            )
         else:
             steps.append(Step("mode", f"mode is {settings.mode}: no reactions"))
         suggestions: tuple[Suggestion, ...] = ()
@@ -434,9 +453,9 @@ class MoodBot:
                 asked=(explicit or suggest is True) and answerable(message.text),
             )
             steps.extend(suggestion_steps)
-        if self.store is not None and moods and not explicit:
+        if self._store is not None and moods and not explicit:
             try:
-                self.store.count_mood(str(message.platform), message.chat_id, moods[0].label)
+                self._store.count_mood(str(message.platform), message.chat_id, moods[0].label)
             except StoreError as exc:  # a lost count must not cost the user the decision
                 logger.warning(
                     "the mood of message %s was not counted: %s", message.message_id, exc.problem
@@ -450,7 +469,7 @@ class MoodBot:
             steps=tuple(steps),
             replies=replies,
         )
-        return Decision(reactions, moods, emotions, suggestions, why)
+        return Decision(reactions, moods, emotions, suggestions, why, gate=gate)
 
     def _react(
         self,
@@ -472,7 +491,7 @@ class MoodBot:
             reading.candidates,
             reading.sensitivity,
             settings.reaction_threshold,
-            self.rules[message.platform],
+            self._rules_for(message.platform, steps),
             mood=reading.moods[0].label if reading.moods else None,
             available=context.available_reactions if context else None,
             custom_emoji=custom,

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["Candidate", "Decision", "Explanation", "Reaction", "Step", "Suggestion", "Tag"]
+__all__ = [
+    "Candidate",
+    "Decision",
+    "Explanation",
+    "Gate",
+    "Reaction",
+    "Step",
+    "Suggestion",
+    "Tag",
+]
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,49 @@ class Reaction:
     emoji: str
     score: float
     stands_for: str | None = None
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The confidence gate a message's reactions had to pass: which value met which threshold.
+
+    A reaction's own ``score`` (its candidate's confidence) is not what the gate compares when
+    the model has a trigger head; this is, so show it next to the threshold.
+
+    Attributes:
+        score: The value compared with the threshold.
+        threshold: The chat's ``reaction_threshold``.
+        basis: What ``score`` is: ``trigger``, the learned probability that a reader would
+            react at all (the default model); or ``best-candidate``, the best remaining
+            candidate's score, raised by runners-up that agree on its mood (a model without a
+            trigger head).
+
+    """
+
+    score: float
+    threshold: float
+    basis: str
+
+    @property
+    def passed(self) -> bool:
+        """Whether the score reached the threshold (reactions may still be ruled out later)."""
+        return self.score >= self.threshold
+
+    def describe(self) -> str:
+        """One line, e.g. ``reader would react 0.91 ≥ threshold 0.85 (passed)``."""
+        what = "reader would react" if self.basis == "trigger" else "best candidate"
+        sign, verdict = ("≥", "passed") if self.passed else ("<", "not passed")
+        digits = 2 if round(self.score, 2) != self.threshold or self.passed else 4
+        return f"{what} {self.score:.{digits}f} {sign} threshold {self.threshold:g} ({verdict})"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "basis": self.basis,
+            "score": self.score,
+            "threshold": self.threshold,
+            "passed": self.passed,
+        }
 
 
 @dataclass(frozen=True)
@@ -142,6 +194,9 @@ class Decision:
         why: The explanation.
         skipped: Why the message was not analysed at all (``bot author``, ``opted out``,
             ``mode off``), or ``None`` when it was.
+        gate: The confidence gate's comparison (the value that passed or failed the reaction
+            threshold), or ``None`` when no gate was checked (no reactions asked for, no
+            candidate left, not analysed).
 
     """
 
@@ -151,6 +206,7 @@ class Decision:
     suggestions: tuple[Suggestion, ...] = ()
     why: Explanation = field(default_factory=Explanation)
     skipped: str | None = None
+    gate: Gate | None = None
 
     @property
     def mood(self) -> str | None:
@@ -163,9 +219,14 @@ class Decision:
         return cls(why=Explanation(steps=(Step(rule, detail),)), skipped=rule)
 
     def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form, as ``moodmoji analyze`` prints it (without the text)."""
+        """JSON-ready form, as ``moodmoji analyze`` prints it (without the text).
+
+        Each reaction's ``score`` is its candidate's confidence; ``gate`` is the value that
+        was compared with the reaction threshold (:class:`Gate`), or ``None``.
+        """
         return {
             "reactions": [{"emoji": r.emoji, "score": r.score} for r in self.reactions],
+            "gate": self.gate.as_dict() if self.gate is not None else None,
             "moods": [{"label": m.label, "score": m.score} for m in self.moods],
             "emotions": [{"label": e.label, "score": e.score} for e in self.emotions],
             "suggestions": [{"text": s.text, "intent": s.intent} for s in self.suggestions],

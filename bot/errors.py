@@ -12,9 +12,9 @@ names an adapter catches:
 
 from __future__ import annotations
 
-from inference.errors import BatcherClosed as CoreClosed
-from inference.errors import BatchFailed as DecisionFailed
-from inference.errors import InferenceError as CoreError
-from inference.errors import QueueFull as Overloaded
+from moodmoji.inference.errors import BatcherClosed as CoreClosed
+from moodmoji.inference.errors import BatchFailed as DecisionFailed
+from moodmoji.inference.errors import InferenceError as CoreError
+from moodmoji.inference.errors import QueueFull as Overloaded
 
 __all__ = ["CoreClosed", "CoreError", "DecisionFailed", "Overloaded"]

@@ -6,20 +6,66 @@ core; the core never imports a platform library and never reads :attr:`IncomingM
 
 from __future__ import annotations
 
+import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import core_schema
+
+from moodmoji.bot.printable import printable
 
 __all__ = ["ChatContext", "IncomingMessage", "Platform"]
 
 
-class Platform(StrEnum):
-    """Where a message came from; it decides which reaction constraints apply."""
+_PLATFORM_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 
-    GENERIC = "generic"
-    DISCORD = "discord"
-    TELEGRAM = "telegram"
+
+class Platform(str):
+    """Where a message came from: the key of a platform in the adapter registry.
+
+    A platform is a name, not a closed list: an adapter package registers its platform (and
+    its reaction rules) through the ``moodmoji.adapters`` entry-point group, see
+    :mod:`bot.registry`. ``generic`` (the HTTP API, the command line) is always there; the
+    names of the adapters that ship with moodmoji are spelled out below for convenience.
+
+    Raises:
+        ValueError: The name is not 1 to 32 characters of ``a-z``, ``0-9``, ``-`` and ``_``,
+            starting with a letter.
+    """
+
+    __slots__ = ()
+
+    GENERIC: ClassVar[Platform]
+    DISCORD: ClassVar[Platform]
+    TELEGRAM: ClassVar[Platform]
+
+    def __new__(cls, name: object) -> Platform:  # noqa: D102 - the class docstring says it
+        text = str(name)
+        if not re.fullmatch(_PLATFORM_NAME, text):
+            raise ValueError(
+                f"{printable(text, 40)!r} is not a platform name "
+                "(a-z, 0-9, '-' and '_', starting with a letter)"
+            )
+        return super().__new__(cls, text)
+
+    def __repr__(self) -> str:
+        return f"Platform({str.__repr__(self)})"
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        """Validates as a string of the platform-name shape (pydantic models, FastAPI)."""
+        return core_schema.no_info_after_validator_function(
+            cls, core_schema.str_schema(pattern=_PLATFORM_NAME)
+        )
+
+
+Platform.GENERIC = Platform("generic")
+Platform.DISCORD = Platform("discord")
+Platform.TELEGRAM = Platform("telegram")
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.chat_settings import ChatSettings
-from bot.decision import Step
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.decision import Step
 
 __all__ = ["MAX_CHATS", "Pacer"]
 

@@ -1,31 +1,25 @@
 """Platform constraints on reactions: which emoji may be sent, how many, and what stands in.
 
-* **Telegram**: one reaction per message, from the 73 emoji of
-  ``telegram.constants.ReactionEmoji`` (kept verbatim in ``data/telegram_reactions.json``;
-  ``bot/`` never imports telegram), narrowed by a chat's ``available_reactions``. A candidate
-  outside the list is replaced through a meaning-preserving fallback map
-  (``data/telegram_fallbacks.json``: 🎂 -> 🎉, 🐶 -> 🥰) or skipped when none keeps the meaning.
-* **Discord**: any Unicode emoji, up to ``max_reactions``, and a map from coarse moods or emoji
-  to a server's custom emoji (``<:name:id>``).
-* **Generic** (HTTP, console): the candidates as they are, up to ``max_reactions``.
+:class:`PlatformRules` is the shape every platform's rules take; each adapter builds its own
+(``adapters/telegram/info.py``: Telegram's 73 reactions and their stand-ins;
+``adapters/discord/info.py``: custom emoji) and registers them (:mod:`bot.registry`). The core
+brings only **generic** (HTTP, console): the candidates as they are, up to ``max_reactions``.
 
 Every replacement and refusal is recorded as an explanation :class:`~bot.decision.Step`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
 
-from bot.decision import Candidate, Reaction, Step
-from bot.messages import Platform
-from inference.reactions import LEARNED_SOURCE
-from inference.vocabulary import emoji_key
+from moodmoji.bot.decision import Candidate, Reaction, Step
+from moodmoji.bot.messages import Platform
+from moodmoji.inference.reactions import LEARNED_SOURCE
+from moodmoji.inference.vocabulary import emoji_key
 
 #: Candidates that stand for the message's mood, which a mood -> custom-emoji map may replace:
 #: the fused path's mood and emotion emoji, and the learned reaction head's first choice.
@@ -33,50 +27,11 @@ MOOD_LED_SOURCES: frozenset[str] = frozenset({"mood", "emotion", LEARNED_SOURCE}
 
 logger = logging.getLogger(__name__)
 
-__all__ = [
-    "TELEGRAM_FALLBACKS_FILE",
-    "TELEGRAM_REACTIONS_FILE",
-    "PlatformDataError",
-    "PlatformRules",
-    "load_telegram_fallbacks",
-    "load_telegram_reactions",
-]
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
-TELEGRAM_REACTIONS_FILE = DATA_DIR / "telegram_reactions.json"
-TELEGRAM_FALLBACKS_FILE = DATA_DIR / "telegram_fallbacks.json"
+__all__ = ["MOOD_LED_SOURCES", "PlatformDataError", "PlatformRules"]
 
 
 class PlatformDataError(Exception):
     """A platform data file is missing or malformed; ``str()`` names the file."""
-
-
-def _read(path: Path, key: str) -> object:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise PlatformDataError(f"{path}: cannot be read ({exc})") from None
-    if not isinstance(data, dict) or key not in data:
-        raise PlatformDataError(f"{path}: expected a JSON object with {key!r}")
-    return data[key]
-
-
-def load_telegram_reactions(path: Path = TELEGRAM_REACTIONS_FILE) -> tuple[str, ...]:
-    """The emoji a Telegram bot may react with, verbatim."""
-    emoji = _read(path, "emoji")
-    if not isinstance(emoji, list) or not all(isinstance(e, str) and e for e in emoji):
-        raise PlatformDataError(f"{path}: 'emoji' should be a list of emoji")
-    return tuple(emoji)
-
-
-def load_telegram_fallbacks(path: Path = TELEGRAM_FALLBACKS_FILE) -> dict[str, str | None]:
-    """Vocabulary emoji -> a Telegram emoji that keeps its meaning, or ``None``."""
-    fallbacks = _read(path, "fallbacks")
-    if not isinstance(fallbacks, dict) or not all(
-        isinstance(v, str) or v is None for v in fallbacks.values()
-    ):
-        raise PlatformDataError(f"{path}: 'fallbacks' should map emoji to an emoji or null")
-    return {str(k): v for k, v in fallbacks.items()}
 
 
 @dataclass(frozen=True)
@@ -115,21 +70,6 @@ class PlatformRules:
         if self.by_key is not None and key not in self.by_key:
             return False
         return available is None or key in available
-
-    @classmethod
-    def telegram(cls) -> PlatformRules:
-        """Telegram's rules, from the packaged data files."""
-        return cls(
-            Platform.TELEGRAM,
-            max_reactions=1,
-            allowed=load_telegram_reactions(),
-            fallbacks=load_telegram_fallbacks(),
-        )
-
-    @classmethod
-    def discord(cls, max_reactions: int = 1) -> PlatformRules:
-        """Discord's rules: any Unicode emoji, custom emoji through the chat's map."""
-        return cls(Platform.DISCORD, max_reactions=max_reactions, custom_emoji_allowed=True)
 
     @classmethod
     def generic(cls, max_reactions: int = 3) -> PlatformRules:

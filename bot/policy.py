@@ -29,10 +29,10 @@ from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
-from bot.decision import Candidate, Reaction, Step, Tag
-from bot.platforms import PlatformRules
-from inference.moods import NEGATIVE_MOODS
-from inference.vocabulary import (
+from moodmoji.bot.decision import Candidate, Gate, Reaction, Step, Tag
+from moodmoji.bot.platforms import PlatformRules
+from moodmoji.inference.moods import NEGATIVE_MOODS
+from moodmoji.inference.vocabulary import (
     SOMBER_LABELS,
     SOMBER_MOODS,
     EmojiVocabulary,
@@ -235,6 +235,28 @@ class ReactionPolicy:
             )
         confident = [kept[0], *(c for c in kept[1:] if c.score >= threshold)]
         return self._fit(confident, rules, mood, available, custom_emoji, steps)
+
+    def gate(
+        self,
+        candidates: Sequence[Candidate],
+        sensitivity: Sensitivity,
+        threshold: float,
+        *,
+        trigger: float | None = None,
+    ) -> Gate | None:
+        """The value :meth:`choose` compares with ``threshold`` (same arguments).
+
+        The learned trigger probability when there is one, else the best candidate left by
+        the sensitivity guard, raised by agreeing runners-up; ``None`` when no candidate is
+        left to gate (without a trigger).
+        """
+        if trigger is not None:
+            return Gate(trigger, threshold, "trigger")
+        kept = self.allowed(candidates, sensitivity)
+        if not kept:
+            return None
+        confidence, _ = self._confidence(kept)
+        return Gate(confidence, threshold, "best-candidate")
 
     @staticmethod
     def _fit(

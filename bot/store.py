@@ -45,7 +45,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from bot.chat_settings import ChatSettings, Mode, check_override
+from moodmoji.bot.chat_settings import ChatSettings, Mode, check_override
 
 __all__ = [
     "MIGRATIONS",

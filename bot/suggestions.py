@@ -55,9 +55,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from bot.decision import Step, Suggestion, Tag
-from bot.policy import Sensitivity
-from inference.vocabulary import MOODS, Tone
+from moodmoji.bot.decision import Step, Suggestion, Tag
+from moodmoji.bot.policy import Sensitivity
+from moodmoji.inference.vocabulary import MOODS, Tone
 
 logger = logging.getLogger(__name__)
 

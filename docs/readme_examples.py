@@ -8,9 +8,9 @@ does not), with suggestions asked for. Run::
 
 from __future__ import annotations
 
-from bot.config import load_config
-from bot.core import MoodBot
-from bot.messages import IncomingMessage, Platform
+from moodmoji.bot.config import load_config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.messages import IncomingMessage, Platform
 
 MESSAGES = (
     "we're having twins!!! I'm literally crying 😭",

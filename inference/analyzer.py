@@ -19,15 +19,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inference.embedding_cache import EmbeddingCache
-from inference.engine import Engine
-from inference.manifest import HeadKind, HeadRole
-from inference.moods import MoodFusion, MoodScore
-from inference.reactions import ReactionCandidate, ReactionRanker
-from inference.results import LabelScore, Prediction
-from inference.settings import EngineSettings
-from inference.topics import FloatArray, TopicGate, TopicMatch, TopicMatcher, embed, embedding_head
-from inference.vocabulary import EmojiVocabulary
+from moodmoji.inference.embedding_cache import EmbeddingCache
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.manifest import HeadKind, HeadRole
+from moodmoji.inference.moods import MoodFusion, MoodScore
+from moodmoji.inference.reactions import ReactionCandidate, ReactionRanker
+from moodmoji.inference.results import LabelScore, Prediction
+from moodmoji.inference.settings import EngineSettings
+from moodmoji.inference.topics import (
+    FloatArray,
+    TopicGate,
+    TopicMatch,
+    TopicMatcher,
+    embed,
+    embedding_head,
+)
+from moodmoji.inference.vocabulary import EmojiVocabulary
 
 logger = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Generic, TypeVar
 
-from inference.errors import BatcherClosed, BatchFailed, QueueFull
-from inference.settings import BatchSettings
+from moodmoji.inference.errors import BatcherClosed, BatchFailed, QueueFull
+from moodmoji.inference.settings import BatchSettings
 
 __all__ = ["BatcherStats", "MicroBatcher"]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from inference.errors import BundleError
-from inference.manifest import (
+from moodmoji.inference.errors import BundleError
+from moodmoji.inference.manifest import (
     MANIFEST_FILE,
     MODEL_FILE,
     TOKENIZER_FILE,
@@ -19,9 +19,9 @@ from inference.manifest import (
     Manifest,
     read_manifest,
 )
-from inference.session import batch_coupled, create_session
-from inference.settings import SessionSettings
-from inference.text_encoder import TextEncoder
+from moodmoji.inference.session import batch_coupled, create_session
+from moodmoji.inference.settings import SessionSettings
+from moodmoji.inference.text_encoder import TextEncoder
 
 logger = logging.getLogger(__name__)
 

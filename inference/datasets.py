@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.errors import FileProblem
+from moodmoji.inference.errors import FileProblem
 
 GOEMOTIONS_LABELS: tuple[str, ...] = (
     "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion",

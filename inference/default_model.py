@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.errors import BundleError
-from inference.manifest import MANIFEST_FILE
+from moodmoji.inference.errors import BundleError
+from moodmoji.inference.manifest import MANIFEST_FILE
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "default"
 

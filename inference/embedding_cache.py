@@ -6,7 +6,8 @@ took seconds, most of a cold start. Their embeddings depend only on the model an
 they are saved as ``.npy`` files named by a digest of both:
 
 * ``<bundle>/embeddings/`` holds the files a bundle ships with (the embedded default model ships
-  the vocabulary and reply bank of this release; ``python -m bot.prime_embeddings`` writes them);
+  the vocabulary and reply bank of this release;
+  ``python -m moodmoji.tools.prime_embeddings`` writes them);
 * the user cache directory (``$MOODMOJI_CACHE_DIR``, else ``$XDG_CACHE_HOME/moodmoji``, else
   ``~/.cache/moodmoji``) receives the sets computed at run time, best effort.
 

@@ -13,15 +13,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from inference.buckets import BucketSettings, plan_buckets
-from inference.bundle import ModelBundle
-from inference.emoji_names import spell_emoji
-from inference.errors import InferenceError
-from inference.hygiene import clean_text
-from inference.manifest import MODEL_FILE, HeadKind, HeadSpec, Manifest, TextStep
-from inference.results import HeadResult, Prediction
-from inference.settings import EngineSettings, HygieneSettings
-from inference.threads import limit_blas_threads
+from moodmoji.inference.buckets import BucketSettings, plan_buckets
+from moodmoji.inference.bundle import ModelBundle
+from moodmoji.inference.emoji_names import spell_emoji
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.hygiene import clean_text
+from moodmoji.inference.manifest import MODEL_FILE, HeadKind, HeadSpec, Manifest, TextStep
+from moodmoji.inference.results import HeadResult, Prediction
+from moodmoji.inference.settings import EngineSettings, HygieneSettings
+from moodmoji.inference.threads import limit_blas_threads
 
 logger = logging.getLogger(__name__)
 

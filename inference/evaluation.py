@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from inference.datasets import Dataset, TaskSpec
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.manifest import HeadKind, HeadSpec, Manifest
-from inference.metrics import Scores, multi_label_scores, single_label_scores
+from moodmoji.inference.datasets import Dataset, TaskSpec
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.manifest import HeadKind, HeadSpec, Manifest
+from moodmoji.inference.metrics import Scores, multi_label_scores, single_label_scores
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from inference.errors import FileProblem
+from moodmoji.inference.errors import FileProblem
 
 
 def read_json_file(path: Path, error: type[FileProblem], what: str) -> Any:

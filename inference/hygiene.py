@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from inference.settings import HygieneSettings
+from moodmoji.inference.settings import HygieneSettings
 
 # C0/C1 control characters (tab, newline and carriage return are turned into spaces instead),
 # lone surrogates (not encodable as UTF-8) and the 66 non-characters (U+FDD0-U+FDEF and the

@@ -37,8 +37,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from inference.errors import BundleError
-from inference.files import read_json_file
+from moodmoji.inference.errors import BundleError
+from moodmoji.inference.files import read_json_file
 
 MANIFEST_FILE = "manifest.json"
 MODEL_FILE = "model.onnx"

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
-from inference.results import Prediction
-from inference.vocabulary import MOODS
+from moodmoji.inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
+from moodmoji.inference.results import Prediction
+from moodmoji.inference.vocabulary import MOODS
 
 NEGATIVE_MOODS: frozenset[str] = frozenset({"sadness", "fear", "anger", "disgust"})
 NEUTRAL = "neutral"

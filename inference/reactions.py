@@ -34,11 +34,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
-from inference.moods import NEUTRAL, MoodScore
-from inference.results import Prediction
-from inference.topics import TopicMatch
-from inference.vocabulary import EmojiVocabulary, emoji_key
+from moodmoji.inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
+from moodmoji.inference.moods import NEUTRAL, MoodScore
+from moodmoji.inference.results import Prediction
+from moodmoji.inference.topics import TopicMatch
+from moodmoji.inference.vocabulary import EmojiVocabulary, emoji_key
 
 SOURCE_WEIGHTS: dict[str, float] = {"emoji-head": 0.8, "emotion": 0.7, "mood": 0.6, "topic": 0.9}
 MIN_SCORE = 0.3

@@ -9,7 +9,7 @@ from functools import cached_property
 import numpy as np
 import numpy.typing as npt
 
-from inference.manifest import HeadKind
+from moodmoji.inference.manifest import HeadKind
 
 
 @dataclass(frozen=True)

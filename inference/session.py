@@ -11,8 +11,8 @@ from pathlib import Path
 
 import onnxruntime as ort
 
-from inference.errors import BundleError
-from inference.settings import SessionSettings
+from moodmoji.inference.errors import BundleError
+from moodmoji.inference.settings import SessionSettings
 
 logger = logging.getLogger(__name__)
 

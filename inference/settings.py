@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from inference.buckets import BucketSettings
+from moodmoji.inference.buckets import BucketSettings
 
 GraphOptimization = Literal["disable", "basic", "extended", "all"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 from tokenizers import Tokenizer
 
-from inference.errors import BundleError
+from moodmoji.inference.errors import BundleError
 
 logger = logging.getLogger(__name__)
 

@@ -27,11 +27,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from inference.embedding_cache import EmbeddingCache
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.manifest import HeadKind
-from inference.vocabulary import EmojiVocabulary, emoji_key
+from moodmoji.inference.embedding_cache import EmbeddingCache
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.manifest import HeadKind
+from moodmoji.inference.vocabulary import EmojiVocabulary, emoji_key
 
 logger = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from inference.datasets import GOEMOTIONS_LABELS
-from inference.errors import FileProblem
-from inference.files import read_json_file
+from moodmoji.inference.datasets import GOEMOTIONS_LABELS
+from moodmoji.inference.errors import FileProblem
+from moodmoji.inference.files import read_json_file
 
 logger = logging.getLogger(__name__)
 

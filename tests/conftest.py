@@ -8,15 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat_settings import ChatSettings
-from bot.core import MoodBot, default_rules
-from bot.pacing import Pacer
-from bot.policy import ReactionPolicy
-from bot.store import SettingsStore
-from bot.suggestions import ReplyBank, Suggester
-from inference.analyzer import Analyzer
-from inference.default_model import resolve_model_dir
-from inference.settings import BatchSettings
+from moodmoji.adapters.discord.info import discord_rules
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.core import MoodBot, default_rules
+from moodmoji.bot.messages import Platform
+from moodmoji.bot.pacing import Pacer
+from moodmoji.bot.platforms import PlatformRules
+from moodmoji.bot.policy import ReactionPolicy
+from moodmoji.bot.store import SettingsStore
+from moodmoji.bot.suggestions import ReplyBank, Suggester
+from moodmoji.inference.analyzer import Analyzer
+from moodmoji.inference.default_model import resolve_model_dir
+from moodmoji.inference.settings import BatchSettings
 from tests.inference.tiny_bundle import build_tiny_bundle
 
 BotFactory = Callable[..., MoodBot]
@@ -73,7 +76,11 @@ def make_bot(default_analyzer: Analyzer, default_suggester: Suggester) -> BotFac
             default_analyzer,
             default_suggester,
             ReactionPolicy(default_analyzer.ranker.vocabulary),
-            default_rules(generic_max, discord_max),
+            {
+                **default_rules(),
+                Platform.GENERIC: PlatformRules.generic(generic_max),
+                Platform.DISCORD: discord_rules(max_reactions=discord_max),
+            },
             defaults or ChatSettings(),
             store=store,
             pacer=pacer,

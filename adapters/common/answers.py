@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 
-from bot.decision import Decision
-from bot.store import DeletionReport
+from moodmoji.bot.chats import DeletionReport
+from moodmoji.bot.decision import Decision
 
 __all__ = [
     "FORGET_USER_NOTE",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from bot.decision import Decision
+from moodmoji.bot.decision import Decision
 
 __all__ = ["RecentDecisions"]
 

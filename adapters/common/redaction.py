@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bot.printable import escape_args
+from moodmoji.bot.printable import escape_args
 
 __all__ = ["REDACTED", "protect_secret", "redact"]
 

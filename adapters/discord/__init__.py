@@ -2,7 +2,7 @@
 
 Drop moodmoji into an existing bot with one line::
 
-    await bot.load_extension("adapters.discord")
+    await bot.load_extension("moodmoji.adapters.discord")
 
 :func:`setup` builds the bot core from the configuration file (``load_config()``), unless the
 host bot already carries one as ``bot.moodbot`` (a :class:`bot.core.MoodBot`), which is then
@@ -14,40 +14,27 @@ The extension never syncs the command tree; see ``docs/discord.md``.
 
 from __future__ import annotations
 
-try:
-    import discord  # noqa: F401  (checked here so that every submodule can rely on it)
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-    raise ModuleNotFoundError(
-        "the Discord adapter needs discord.py: pip install 'moodmoji[discord]'", name="discord"
-    ) from exc
+from typing import TYPE_CHECKING
 
-from discord.ext import commands
+from moodmoji.adapters.common.extras import lazy_exports
+from moodmoji.adapters.discord.info import ADAPTER
 
-from adapters.discord.cog import MoodCog
-from adapters.discord.settings import DiscordSettings
-from bot.config import load_config
-from bot.core import MoodBot
+if TYPE_CHECKING:
+    from moodmoji.adapters.discord.cog import MoodCog
+    from moodmoji.adapters.discord.extension import setup
+    from moodmoji.adapters.discord.settings import DiscordSettings
 
-__all__ = ["DiscordSettings", "MoodCog", "setup"]
+__all__ = ["ADAPTER", "DiscordSettings", "MoodCog", "setup"]
 
-
-async def setup(bot: commands.Bot) -> None:
-    """Entry point of ``bot.load_extension("adapters.discord")``: adds the moodmoji Cog.
-
-    Uses ``bot.moodbot`` when the host bot provides a :class:`~bot.core.MoodBot` (it stays
-    the host's to close); otherwise builds one from the configuration file, in a worker thread
-    so that the event loop keeps running, and closes it when the extension is unloaded.
-
-    Raises:
-        ConfigError: The configuration file is invalid.
-        InferenceError: The model bundle is missing or invalid.
-        StoreError: The settings store cannot be opened.
-
-    """
-    shared = getattr(bot, "moodbot", None)
-    if isinstance(shared, MoodBot):
-        settings = DiscordSettings.from_config(load_config().discord)
-        cog = MoodCog(bot, shared, settings)
-    else:
-        cog = await MoodCog.from_config(bot)
-    await bot.add_cog(cog)
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "DiscordSettings": "moodmoji.adapters.discord.settings",
+        "MoodCog": "moodmoji.adapters.discord.cog",
+        "setup": "moodmoji.adapters.discord.extension",
+    },
+    libraries=("discord",),
+    extra="discord",
+    what="the Discord adapter",
+    needs="discord.py",
+)

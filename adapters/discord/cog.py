@@ -17,10 +17,10 @@ which discord.py adds and removes with the Cog. Nothing here syncs the command t
 from __future__ import annotations
 
 import asyncio
-import datetime
+import enum
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Literal, TypeVar
 
@@ -29,20 +29,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from adapters.common import answers
-from adapters.common.recent import RecentDecisions
-from adapters.common.refusals import RefusalMemory
-from adapters.common.work_queue import WorkQueue
-from adapters.discord import texts
-from adapters.discord.links import parse_message_ref
-from adapters.discord.reactions import missing_permissions, reaction_emoji
-from adapters.discord.settings import DiscordSettings
-from bot.config import Config, load_config
-from bot.core import MoodBot
-from bot.decision import Decision
-from bot.errors import CoreError
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.store import SettingsStore, StoreError
+from moodmoji.adapters.common import answers
+from moodmoji.adapters.common.recent import RecentDecisions
+from moodmoji.adapters.common.refusals import RefusalMemory
+from moodmoji.adapters.common.work_queue import WorkQueue
+from moodmoji.adapters.discord import texts
+from moodmoji.adapters.discord.info import discord_section
+from moodmoji.adapters.discord.links import parse_message_ref
+from moodmoji.adapters.discord.reactions import missing_permissions, reaction_emoji
+from moodmoji.adapters.discord.settings import DiscordSettings
+from moodmoji.bot.chats import ChatsUnavailable, NoStoreError
+from moodmoji.bot.config import Config, load_config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.decision import Decision
+from moodmoji.bot.errors import CoreError
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,15 @@ _NO_MENTIONS = discord.AllowedMentions.none()
 _NETWORK_ERRORS = (TimeoutError, OSError, aiohttp.ClientError)
 #: Discord's JSON error code for a reaction on a message whose author blocked the bot.
 REACTION_BLOCKED = 90001
+
+
+class _Failed(enum.Enum):
+    """What :meth:`MoodCog._chats` returns when the operation failed (and was answered)."""
+
+    FAILED = enum.auto()
+
+
+_FAILED = _Failed.FAILED
 
 
 def _chat_id(channel: object) -> str:
@@ -136,7 +146,8 @@ class MoodCog(commands.Cog, name="moodmoji"):
         """
         config = config if config is not None else load_config()
         moodbot = await asyncio.to_thread(MoodBot.from_config, config, model=model)
-        return cls(bot, moodbot, DiscordSettings.from_config(config.discord), owns_moodbot=True)
+        settings = DiscordSettings.from_config(discord_section(config))
+        return cls(bot, moodbot, settings, owns_moodbot=True)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -316,18 +327,14 @@ class MoodCog(commands.Cog, name="moodmoji"):
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90] | None = None
     ) -> None:
         """``/mood``: the channel's mood counts (never any message text)."""
-        store = await self._store_or_say(interaction)
-        if store is None:
-            return
         span = days or self.settings.mood_days
-        since = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=span - 1)
-        chat = _chat_id(interaction.channel)
-        try:
-            counts = await asyncio.to_thread(store.mood_counts, PLATFORM, chat, since=since)
-        except StoreError:
-            await self._store_failed(interaction)
+        stats = await self._chats(
+            interaction,
+            self.moodbot.chats.mood_stats(PLATFORM, _chat_id(interaction.channel), span),
+        )
+        if stats is _FAILED:
             return
-        await self._reply(interaction, answers.mood_counts_text(counts, days=span))
+        await self._reply(interaction, answers.mood_counts_text(stats.counts, days=stats.days))
 
     @app_commands.command(name="why", description="Why moodmoji reacted (or not) to a message")
     @app_commands.describe(message="A message link (Copy Message Link) or a message id")
@@ -392,9 +399,6 @@ class MoodCog(commands.Cog, name="moodmoji"):
     async def _set_opt_out(
         self, interaction: discord.Interaction, scope: Literal["me", "channel"], out: bool
     ) -> None:
-        store = await self._store_or_say(interaction)
-        if store is None:
-            return
         kind: Literal["user", "chat"]
         if scope == "channel":
             if not await self._manager_only(interaction):
@@ -404,25 +408,19 @@ class MoodCog(commands.Cog, name="moodmoji"):
         else:
             subject, kind = str(interaction.user.id), "user"
             done = answers.OPT_OUT_USER if out else answers.OPT_IN
-        try:
-            await asyncio.to_thread(store.set_opt_out, PLATFORM, kind, subject, out)
-        except StoreError:
-            await self._store_failed(interaction)
+        chats = self.moodbot.chats
+        change = chats.opt_out if out else chats.opt_in
+        if await self._chats(interaction, change(PLATFORM, kind, subject)) is _FAILED:
             return
-        logger.info("discord: opt-%s of a %s", "out" if out else "in", kind)
         await self._reply(interaction, done)
 
     @app_commands.command(name="forgetme", description="Delete everything moodmoji keeps about you")
     async def forgetme(self, interaction: discord.Interaction) -> None:
         """``/forgetme``: deletes the user's stored data (their opt-out)."""
-        if await self._store_or_say(interaction) is None:
-            return
-        try:
-            report = await asyncio.to_thread(
-                self.moodbot.forget_user, PLATFORM, str(interaction.user.id)
-            )
-        except StoreError:
-            await self._store_failed(interaction)
+        report = await self._chats(
+            interaction, self.moodbot.chats.forget_user(PLATFORM, str(interaction.user.id))
+        )
+        if report is _FAILED:
             return
         await self._reply(interaction, answers.forget_text(report, user=True))
 
@@ -431,17 +429,16 @@ class MoodCog(commands.Cog, name="moodmoji"):
     @settings_group.command(name="show", description="This channel's moodmoji settings")
     async def show_settings(self, interaction: discord.Interaction) -> None:
         """``/moodmoji show``: the effective settings and which ones the channel changed."""
-        store = await self._store_or_say(interaction)
-        if store is None or not await self._manager_only(interaction):
+        if not await self._manager_only(interaction):
             return
-        chat = _chat_id(interaction.channel)
-        try:
-            overrides = await asyncio.to_thread(store.chat_overrides, PLATFORM, chat)
-            effective = await asyncio.to_thread(self.moodbot.settings_for, PLATFORM, chat)
-        except StoreError:
-            await self._store_failed(interaction)
+        view = await self._chats(
+            interaction, self.moodbot.chats.view(PLATFORM, _chat_id(interaction.channel))
+        )
+        if view is _FAILED:
             return
-        await self._reply(interaction, texts.settings_text(effective.as_dict(), overrides))
+        await self._reply(
+            interaction, texts.settings_text(view.effective.as_dict(), view.overrides)
+        )
 
     @settings_group.command(name="mode", description="What moodmoji does in this channel")
     @app_commands.describe(mode="react, suggest, both, or off")
@@ -476,8 +473,7 @@ class MoodCog(commands.Cog, name="moodmoji"):
         self, interaction: discord.Interaction, key: str, emoji: str | None = None
     ) -> None:
         """``/moodmoji emoji``: maps a mood or emoji to a custom emoji of this server."""
-        store = await self._store_or_say(interaction)
-        if store is None or not await self._manager_only(interaction):
+        if not await self._manager_only(interaction):
             return
         guild = interaction.guild
         if emoji is not None:
@@ -488,61 +484,50 @@ class MoodCog(commands.Cog, name="moodmoji"):
                 return
             emoji = str(partial)
         chat = _chat_id(interaction.channel)
-        try:
-            current = await asyncio.to_thread(store.chat_overrides, PLATFORM, chat)
-        except StoreError:
-            await self._store_failed(interaction)
+        overrides = await self._chats(
+            interaction,
+            self.moodbot.chats.set_custom_emoji(PLATFORM, chat, key, emoji),
+            changes=True,
+        )
+        if overrides is _FAILED:
             return
-        mapping = dict(current.get("custom_emoji") or {})
-        if emoji is None:
-            mapping.pop(key.strip(), None)
-        else:
-            mapping[key.strip()] = emoji
-        await self._update(interaction, custom_emoji=mapping or None)
+        await self._changed(interaction, chat, {"custom_emoji": overrides.get("custom_emoji")})
 
     @settings_group.command(name="reset", description="This channel follows the defaults again")
     async def reset_settings(self, interaction: discord.Interaction) -> None:
         """``/moodmoji reset``: drops the channel's own settings."""
-        store = await self._store_or_say(interaction)
-        if store is None or not await self._manager_only(interaction):
+        if not await self._manager_only(interaction):
             return
-        try:
-            await asyncio.to_thread(store.reset_chat, PLATFORM, _chat_id(interaction.channel))
-        except StoreError:
-            await self._store_failed(interaction)
+        reset = self.moodbot.chats.reset(PLATFORM, _chat_id(interaction.channel))
+        if await self._chats(interaction, reset) is _FAILED:
             return
         await self._reply(interaction, "Done: this channel follows moodmoji's defaults again.")
 
     @settings_group.command(name="forget", description="Delete what moodmoji keeps on this channel")
     async def forget_channel(self, interaction: discord.Interaction) -> None:
         """``/moodmoji forget``: deletes the channel's settings, opt-out and mood counts."""
-        if await self._store_or_say(interaction) is None:
-            return
         if not await self._manager_only(interaction):
             return
         chat = _chat_id(interaction.channel)
-        try:
-            report = await asyncio.to_thread(self.moodbot.forget_chat, PLATFORM, chat)
-        except StoreError:
-            await self._store_failed(interaction)
+        report = await self._chats(interaction, self.moodbot.chats.forget_chat(PLATFORM, chat))
+        if report is _FAILED:
             return
         self.recent.forget_chat(PLATFORM, chat)
         await self._reply(interaction, answers.forget_text(report, user=False))
 
     async def _update(self, interaction: discord.Interaction, **changes: object) -> None:
-        """Stores a channel's setting changes after the manager check and the store's own."""
-        store = await self._store_or_say(interaction)
-        if store is None or not await self._manager_only(interaction):
+        """Stores a channel's setting changes after the manager check and the core's own."""
+        if not await self._manager_only(interaction):
             return
         chat = _chat_id(interaction.channel)
-        try:
-            await asyncio.to_thread(store.update_chat, PLATFORM, chat, **changes)
-        except ValueError as exc:
-            await self._reply(interaction, f"Not changed: {exc}.")
+        update = self.moodbot.chats.update(PLATFORM, chat, **changes)
+        if await self._chats(interaction, update, changes=True) is _FAILED:
             return
-        except StoreError:
-            await self._store_failed(interaction)
-            return
+        await self._changed(interaction, chat, changes)
+
+    async def _changed(
+        self, interaction: discord.Interaction, chat: str, changes: Mapping[str, object]
+    ) -> None:
         logger.info("discord: channel %s changed %s", chat, ", ".join(changes))
         shown = ", ".join(f"{k} = {_show(v)}" for k, v in changes.items())
         await self._reply(interaction, f"Done: {shown} in this channel.")
@@ -564,15 +549,30 @@ class MoodCog(commands.Cog, name="moodmoji"):
             return False
         return True
 
-    async def _store_or_say(self, interaction: discord.Interaction) -> SettingsStore | None:
-        store = self.moodbot.store
-        if store is None:
-            await self._reply(interaction, texts.NO_STORE)
-        return store
+    async def _chats(
+        self, interaction: discord.Interaction, operation: Awaitable[T], *, changes: bool = False
+    ) -> T | Literal[_Failed.FAILED]:
+        """Awaits one chat operation of the core; on failure, answers and returns ``_FAILED``.
 
-    async def _store_failed(self, interaction: discord.Interaction) -> None:
-        logger.warning("discord: settings store error in /%s", _command_name(interaction))
-        await self._reply(interaction, texts.STORE_FAILED)
+        Args:
+            interaction: The command, answered (ephemerally) when the operation fails.
+            operation: A :class:`~bot.chats.Chats` call, not yet awaited.
+            changes: The operation changes settings: an invalid change (``ValueError``) is
+                answered as "Not changed"; otherwise a ``ValueError`` is a bug and propagates.
+        """
+        try:
+            return await operation
+        except NoStoreError:
+            text = texts.NO_STORE
+        except ChatsUnavailable:
+            logger.warning("discord: settings store error in /%s", _command_name(interaction))
+            text = texts.STORE_FAILED
+        except ValueError as exc:
+            if not changes:
+                raise
+            text = f"Not changed: {exc}."
+        await self._reply(interaction, text)
+        return _FAILED
 
     def _channel_for(
         self, interaction: discord.Interaction, channel_id: int | None

@@ -21,13 +21,14 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from adapters.common.redaction import protect_secret
-from adapters.discord.cog import MoodCog
-from adapters.discord.settings import DiscordSettings
-from bot.config import Config
-from bot.core import MoodBot
-from bot.errors import CoreError
-from bot.store import StoreError
+from moodmoji.adapters.common.redaction import protect_secret
+from moodmoji.adapters.discord.cog import MoodCog
+from moodmoji.adapters.discord.info import discord_section
+from moodmoji.adapters.discord.settings import DiscordSettings
+from moodmoji.bot.chats import StoreError
+from moodmoji.bot.config import Config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         good; 2 when the token variable is unset or the options do not fit together.
 
     """
-    env = config.discord.token_env
+    env = discord_section(config).token_env
     token = os.environ.get(env, "").strip()
     if not token:
         print(f"moodmoji: error: set {env} to the Discord bot token", file=sys.stderr)
@@ -136,11 +137,11 @@ async def _serve(
     except (CoreError, StoreError) as err:
         print(f"moodmoji: error: {err}", file=sys.stderr)
         return EXIT_FAILED
-    settings = DiscordSettings.from_config(config.discord)
+    settings = DiscordSettings.from_config(discord_section(config))
     client = StandaloneBot(
         moodbot,
         settings,
-        intents=build_intents(config.discord.message_content),
+        intents=build_intents(discord_section(config).message_content),
         sync=sync,
         guild=guild,
     )
@@ -173,7 +174,7 @@ async def _serve(
 def _explain(failure: BaseException, config: Config) -> str:
     """One line for why the bot stopped (never the token)."""
     if isinstance(failure, discord.LoginFailure):
-        return f"Discord refused the token in {config.discord.token_env}"
+        return f"Discord refused the token in {discord_section(config).token_env}"
     if isinstance(failure, discord.PrivilegedIntentsRequired):
         return (
             "Discord refused the MESSAGE_CONTENT intent: enable it for the bot in the Developer "

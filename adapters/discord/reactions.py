@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 import discord
 
-from bot.chat_settings import CUSTOM_EMOJI_PATTERN
-from bot.decision import Reaction
+from moodmoji.bot.chat_settings import CUSTOM_EMOJI_PATTERN
+from moodmoji.bot.decision import Reaction
 
 __all__ = ["REACTION_PERMISSIONS", "missing_permissions", "reaction_emoji"]
 

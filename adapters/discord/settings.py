@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import DiscordSection
+from moodmoji.adapters.discord.info import DiscordSection
 
 __all__ = ["DiscordSettings"]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from adapters.common.answers import mood_text
-from bot.decision import Decision
+from moodmoji.adapters.common.answers import mood_text
+from moodmoji.bot.decision import Decision
 
 __all__ = [
     "BAD_REF",

@@ -2,65 +2,80 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import logging
-from collections.abc import Sequence
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response, params
 from fastapi.responses import JSONResponse
 
-from adapters.http.errors import ApiError, ErrorBody
-from adapters.http.metrics import CONTENT_TYPE
-from adapters.http.schemas import (
+from moodmoji.adapters.http.errors import ApiError, Problem
+from moodmoji.adapters.http.metrics import CONTENT_TYPE
+from moodmoji.adapters.http.schemas import (
     AnalyzeRequest,
     BatchRequest,
     BatchResponse,
     DecisionOut,
     DeletionOut,
     HealthOut,
+    KnownPlatform,
     MoodCountsOut,
     OptOutOut,
     ReadyOut,
     SettingsChange,
     SettingsOut,
 )
-from adapters.http.service import Service
-from bot.chat_settings import check_override
-from bot.decision import Decision
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.store import DeletionReport, StoreError
+from moodmoji.adapters.http.service import Service
+from moodmoji.bot.chat_settings import check_override
+from moodmoji.bot.chats import Chats, ChatsUnavailable, ChatView, DeletionReport
+from moodmoji.bot.decision import Decision
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 
 __all__ = ["analysis_router", "data_router", "probe_router"]
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or wrong bearer token."},
-    413: {"model": ErrorBody, "description": "The body is larger than http.max_body_bytes."},
-    422: {"model": ErrorBody, "description": "An invalid body, path or value."},
-    500: {"model": ErrorBody, "description": "The model or the store failed."},
+    401: {"model": Problem, "description": "Missing or wrong bearer token."},
+    413: {"model": Problem, "description": "The body is larger than http.max_body_bytes."},
+    421: {
+        "model": Problem,
+        "description": "A server without a token: the Host is not localhost or a loopback address.",
+    },
+    422: {"model": Problem, "description": "An invalid body, path or value."},
+    500: {"model": Problem, "description": "The model or the store failed."},
+}
+#: Changes (POST, PUT, DELETE) only.
+_CHANGE: dict[int | str, dict[str, Any]] = {
+    403: {
+        "model": Problem,
+        "description": "A server without a token: a change from a page of another host (Origin).",
+    }
 }
 _BUSY: dict[int | str, dict[str, Any]] = {
     503: {
-        "model": ErrorBody,
+        "model": Problem,
         "description": "The model's queue is full (or the server is stopping); retry after "
         "the seconds in Retry-After.",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
     }
 }
 _NO_STORE: dict[int | str, dict[str, Any]] = {
-    501: {"model": ErrorBody, "description": "This server keeps no settings store."},
+    501: {"model": Problem, "description": "This server keeps no settings store."},
     503: {
-        "model": ErrorBody,
+        "model": Problem,
         "description": "Another process holds the settings store (nothing was changed); retry "
         "after the seconds in Retry-After.",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
     },
 }
 
-PlatformPath = Annotated[Platform, Path(description="generic, discord or telegram")]
+PlatformPath = Annotated[
+    KnownPlatform, Path(description="generic, or a platform an installed adapter registered")
+]
 IdPath = Annotated[str, Path(min_length=1, max_length=128)]
 
 
@@ -108,7 +123,7 @@ def _message(
 
 def analysis_router(service: Service) -> APIRouter:
     """``POST /v1/analyze`` and ``POST /v1/analyze/batch``."""
-    router = APIRouter(tags=["analysis"], responses=_ERRORS | _BUSY)
+    router = APIRouter(tags=["analysis"], responses=_ERRORS | _CHANGE | _BUSY)
 
     @router.post("/v1/analyze", response_model=DecisionOut, summary="Analyse one message")
     async def analyze(request: AnalyzeRequest) -> Response:
@@ -140,13 +155,12 @@ def analysis_router(service: Service) -> APIRouter:
     return router
 
 
-def _settings_out(service: Service, platform: Platform, chat_id: str) -> dict[str, Any]:
-    store = service.store()
+def _settings_out(platform: Platform, chat_id: str, view: ChatView) -> dict[str, Any]:
     return {
         "platform": platform,
         "chat_id": chat_id,
-        "settings": service.bot.settings_for(platform, chat_id).as_dict(),
-        "overrides": store.chat_overrides(str(platform), chat_id),
+        "settings": view.effective.as_dict(),
+        "overrides": dict(view.overrides),
     }
 
 
@@ -163,11 +177,19 @@ def _deletion(report: DeletionReport) -> dict[str, int]:
 STORE_RETRY_AFTER_S = 2
 
 
-async def _stored(function: Any, *args: Any) -> Any:
-    """Runs a store call in a thread; a busy store answers 503, a failure 500, a bad value 422."""
+async def _chat_op(service: Service, operation: Callable[[Chats], Awaitable[T]]) -> T:
+    """Runs one chat operation of the core and answers its failures.
+
+    No store: 501; a busy store: 503 with Retry-After; a failed store: 500; a bad value: 422.
+    """
+    chats = service.bot.chats
+    if not chats.keeps_state:
+        raise ApiError(
+            501, "no_store", "this server keeps no settings store (store.path is not set)"
+        )
     try:
-        return await asyncio.to_thread(function, *args)
-    except StoreError as exc:
+        return await operation(chats)
+    except ChatsUnavailable as exc:
         if exc.busy:
             logger.warning("the settings store is busy: %s", exc)
             raise ApiError(
@@ -195,37 +217,37 @@ def data_router(service: Service) -> APIRouter:
     )
     async def get_settings(platform: PlatformPath, chat_id: IdPath) -> dict[str, Any]:
         """The chat's effective settings and what it changed from the defaults."""
-        out: dict[str, Any] = await _stored(_settings_out, service, platform, chat_id)
-        return out
+        view = await _chat_op(service, lambda chats: chats.view(platform, chat_id))
+        return _settings_out(platform, chat_id, view)
 
     @router.put(
         chats + "/settings",
         response_model=SettingsOut,
         tags=["settings"],
         summary="Change chat settings",
+        responses=_CHANGE,
     )
     async def put_settings(
         platform: PlatformPath, chat_id: IdPath, change: SettingsChange
     ) -> dict[str, Any]:
         """Changes the settings given; one set to null goes back to the default."""
-        store = service.store()
         changes = change.model_dump(exclude_unset=True, mode="json")
-        await _stored(lambda: store.update_chat(str(platform), chat_id, **changes))
-        logger.info("changed %d setting(s) of a %s chat", len(changes), platform)
-        out: dict[str, Any] = await _stored(_settings_out, service, platform, chat_id)
-        return out
+        await _chat_op(service, lambda chats: chats.update(platform, chat_id, **changes))
+        view = await _chat_op(service, lambda chats: chats.view(platform, chat_id))
+        return _settings_out(platform, chat_id, view)
 
     @router.delete(
         chats + "/settings",
         response_model=SettingsOut,
         tags=["settings"],
         summary="Reset chat settings",
+        responses=_CHANGE,
     )
     async def delete_settings(platform: PlatformPath, chat_id: IdPath) -> dict[str, Any]:
         """Drops every change of the chat: it follows the defaults again."""
-        await _stored(service.store().reset_chat, str(platform), chat_id)
-        out: dict[str, Any] = await _stored(_settings_out, service, platform, chat_id)
-        return out
+        await _chat_op(service, lambda chats: chats.reset(platform, chat_id))
+        view = await _chat_op(service, lambda chats: chats.view(platform, chat_id))
+        return _settings_out(platform, chat_id, view)
 
     @router.get(
         chats + "/moods", response_model=MoodCountsOut, tags=["settings"], summary="Mood stats"
@@ -238,16 +260,12 @@ def data_router(service: Service) -> APIRouter:
         ] = None,
     ) -> dict[str, Any]:
         """How many messages of each leading mood the chat had per UTC day (no text)."""
-        store = service.store()
-        days = await _stored(lambda: store.mood_counts(str(platform), chat_id, since=since))
+        days = await _chat_op(service, lambda chats: chats.mood_counts(platform, chat_id, since))
         return {"platform": platform, "chat_id": chat_id, "days": days}
 
     async def opt_out_state(platform: Platform, kind: str, subject: str) -> dict[str, Any]:
-        store = service.store()
-        if kind == "chat":
-            found = await _stored(store.opt_out, str(platform), subject, None)
-        else:
-            found = await _stored(store.opt_out, str(platform), None, subject)
+        chat, user = (subject, None) if kind == "chat" else (None, subject)
+        found = await _chat_op(service, lambda chats: chats.opted_out(platform, chat, user))
         return {
             "platform": platform,
             "kind": kind,
@@ -259,9 +277,11 @@ def data_router(service: Service) -> APIRouter:
     async def set_opt_out(
         platform: Platform, kind: str, subject: str, opted_out: bool
     ) -> dict[str, Any]:
-        store = service.store()
-        await _stored(store.set_opt_out, str(platform), kind, subject, opted_out)
-        logger.info("a %s %s opted %s", platform, kind, "out" if opted_out else "in")
+        who: Literal["user", "chat"] = "chat" if kind == "chat" else "user"
+        if opted_out:
+            await _chat_op(service, lambda chats: chats.opt_out(platform, who, subject))
+        else:
+            await _chat_op(service, lambda chats: chats.opt_in(platform, who, subject))
         return await opt_out_state(platform, kind, subject)
 
     @router.get(chats + "/opt-out", response_model=OptOutOut, tags=["privacy"])
@@ -269,12 +289,14 @@ def data_router(service: Service) -> APIRouter:
         """Whether the chat opted out (its messages are then never analysed)."""
         return await opt_out_state(platform, "chat", chat_id)
 
-    @router.put(chats + "/opt-out", response_model=OptOutOut, tags=["privacy"])
+    @router.put(chats + "/opt-out", response_model=OptOutOut, tags=["privacy"], responses=_CHANGE)
     async def put_chat_opt_out(platform: PlatformPath, chat_id: IdPath) -> dict[str, Any]:
         """Opts the chat out: its messages are skipped before any analysis."""
         return await set_opt_out(platform, "chat", chat_id, True)
 
-    @router.delete(chats + "/opt-out", response_model=OptOutOut, tags=["privacy"])
+    @router.delete(
+        chats + "/opt-out", response_model=OptOutOut, tags=["privacy"], responses=_CHANGE
+    )
     async def delete_chat_opt_out(platform: PlatformPath, chat_id: IdPath) -> dict[str, Any]:
         """Opts the chat back in."""
         return await set_opt_out(platform, "chat", chat_id, False)
@@ -284,30 +306,40 @@ def data_router(service: Service) -> APIRouter:
         """Whether the user opted out (everywhere on the platform)."""
         return await opt_out_state(platform, "user", user_id)
 
-    @router.put(users + "/opt-out", response_model=OptOutOut, tags=["privacy"])
+    @router.put(users + "/opt-out", response_model=OptOutOut, tags=["privacy"], responses=_CHANGE)
     async def put_user_opt_out(platform: PlatformPath, user_id: IdPath) -> dict[str, Any]:
         """Opts the user out: their messages are skipped before any analysis."""
         return await set_opt_out(platform, "user", user_id, True)
 
-    @router.delete(users + "/opt-out", response_model=OptOutOut, tags=["privacy"])
+    @router.delete(
+        users + "/opt-out", response_model=OptOutOut, tags=["privacy"], responses=_CHANGE
+    )
     async def delete_user_opt_out(platform: PlatformPath, user_id: IdPath) -> dict[str, Any]:
         """Opts the user back in."""
         return await set_opt_out(platform, "user", user_id, False)
 
     @router.delete(
-        users, response_model=DeletionOut, tags=["privacy"], summary="Delete a user's data"
+        users,
+        response_model=DeletionOut,
+        tags=["privacy"],
+        summary="Delete a user's data",
+        responses=_CHANGE,
     )
     async def delete_user(platform: PlatformPath, user_id: IdPath) -> dict[str, int]:
         """Deletes everything stored about the user; answers how many rows went."""
-        report = await _stored(service.store().delete_user, str(platform), user_id)
+        report = await _chat_op(service, lambda chats: chats.forget_user(platform, user_id))
         return _deletion(report)
 
     @router.delete(
-        chats, response_model=DeletionOut, tags=["privacy"], summary="Delete a chat's data"
+        chats,
+        response_model=DeletionOut,
+        tags=["privacy"],
+        summary="Delete a chat's data",
+        responses=_CHANGE,
     )
     async def delete_chat(platform: PlatformPath, chat_id: IdPath) -> dict[str, int]:
         """Deletes the chat's settings, opt-out and mood stats; answers how many rows went."""
-        report = await _stored(service.store().delete_chat, str(platform), chat_id)
+        report = await _chat_op(service, lambda chats: chats.forget_chat(platform, chat_id))
         return _deletion(report)
 
     return router
@@ -334,8 +366,7 @@ def probe_router(service: Service, protected: Sequence[params.Depends] = ()) -> 
         No token needed. While another process holds the settings store, ``store`` says so
         and the answer is 503; analyses still work (reads never wait on writes).
         """
-        store = service.bot.store
-        problem = store.health() if store is not None else None
+        problem = service.bot.chats.health()
         ready = service.ready and problem is None
         body = {"ready": ready, "queue_depth": service.bot.queue_depth, "store": problem}
         return JSONResponse(body, status_code=200 if ready else 503)
@@ -348,6 +379,7 @@ def probe_router(service: Service, protected: Sequence[params.Depends] = ()) -> 
         responses={
             200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
             401: _ERRORS[401],
+            421: _ERRORS[421],
         },
     )
     async def metrics() -> Response:

@@ -2,11 +2,12 @@
 
 Requests pass, outermost first: the catch-all (an unexpected exception becomes a JSON 500),
 metrics (route, status, latency), the bearer-token check (before any body is read), the body
-limit (413), then FastAPI's routing and validation. Every error is JSON
-(:mod:`adapters.http.errors`).
+limit (413), then FastAPI's routing and validation. Every error is an RFC 9457 problem details
+object (:mod:`moodmoji.adapters.http.errors`).
 
-FastAPI's ``/docs`` and ``/redoc`` pages are off (they load their assets from a CDN); the OpenAPI
-document is at ``/openapi.json`` and states the limits this server enforces.
+The OpenAPI document is at ``/openapi.json`` and states the limits this server enforces; Swagger
+UI (``/docs``) and ReDoc (``/redoc``) show it from files this server serves
+(:mod:`moodmoji.adapters.http.docs`), never from a CDN.
 """
 
 from __future__ import annotations
@@ -23,16 +24,17 @@ from fastapi.params import Depends
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute
 
-from adapters.http.api import analysis_router, data_router, probe_router
-from adapters.http.auth import BearerAuth, bearer_scheme
-from adapters.http.errors import CatchAll, install_error_handlers
-from adapters.http.limits import BodyLimit
-from adapters.http.loopback import LoopbackOnly
-from adapters.http.metrics import HttpMetrics, RequestMetrics
-from adapters.http.page import STATIC_DIR, PageFiles, page_router
-from adapters.http.service import Service
-from adapters.http.settings import HttpSettings
-from bot.core import MoodBot
+from moodmoji.adapters.http.api import analysis_router, data_router, probe_router
+from moodmoji.adapters.http.auth import BearerAuth, bearer_scheme
+from moodmoji.adapters.http.docs import ASSETS_PATH, docs_files, docs_router
+from moodmoji.adapters.http.errors import CatchAll, document_problems, install_error_handlers
+from moodmoji.adapters.http.limits import BodyLimit
+from moodmoji.adapters.http.loopback import LoopbackOnly
+from moodmoji.adapters.http.metrics import HttpMetrics, RequestMetrics
+from moodmoji.adapters.http.page import STATIC_DIR, PageFiles, page_router
+from moodmoji.adapters.http.service import Service
+from moodmoji.adapters.http.settings import HttpSettings
+from moodmoji.bot.core import MoodBot
 
 __all__ = ["MoodmojiApi", "create_app"]
 
@@ -43,8 +45,13 @@ Emoji reactions, mood tags and reply suggestions for chat messages, from a model
 this machine. Message texts are never stored or logged.
 
 Authentication: when the server has a token (environment variable named by `http.token_env`),
-every path except `/healthz`, `/readyz` and the web page needs `Authorization: Bearer <token>`.
-Errors are JSON: `{"error": {"status", "code", "message"}}`.
+every path except `/healthz`, `/readyz`, the web page and these docs pages (`/docs`, `/redoc`)
+needs `Authorization: Bearer <token>`.
+
+Errors are RFC 9457 problem details (`application/problem+json`): `type` (`/problems/<code>`),
+`title`, `status`, `detail`, `instance` (the request's path), and the extension `code`, the
+problem's short stable name (`text_too_long`, `overloaded`, `store_busy` ...); validation errors
+list `errors` (where and what).
 """
 
 
@@ -76,6 +83,7 @@ class MoodmojiApi(FastAPI):
                 ],
             )
             _document_limits(schema, self.service.settings)
+            document_problems(schema)
             self.openapi_schema = schema
         return self.openapi_schema
 
@@ -141,19 +149,21 @@ def create_app(
     app.service = service
     protected: list[Depends] = [Security(bearer_scheme)] if settings.token else []
 
-    open_routers = [page_router(), probe_router(service, protected)]
+    open_routers = [page_router(), docs_router(), probe_router(service, protected)]
     guarded_routers = [analysis_router(service), data_router(service)]
     for router in open_routers:
         app.include_router(router)
     for router in guarded_routers:
         app.include_router(router, dependencies=protected)
     app.mount("/static", PageFiles(directory=STATIC_DIR), name="static")
+    app.mount(ASSETS_PATH, docs_files(), name="docs-assets")
 
     @app.get("/openapi.json", include_in_schema=False)
     async def openapi_document() -> JSONResponse:
         return JSONResponse(app.openapi())
 
-    # Every route with its template, to name requests refused before routing (401, 413).
+    # Every route with its template, to name requests refused before routing (401, 413), and
+    # the mounts, to name their files.
     templates: list[BaseRoute] = [
         route for router in (*open_routers, *guarded_routers) for route in router.routes
     ]

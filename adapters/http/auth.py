@@ -1,9 +1,10 @@
 """Bearer-token authentication, checked before a request body is read.
 
 Every path needs ``Authorization: Bearer <token>`` when a token is configured, except the
-probes (``/healthz``, ``/readyz``) and the web page's files (``/`` and ``/static/...``): the page
-loads without a token, then asks for one when the API answers 401, and keeps it in the tab's
-``sessionStorage``.
+probes (``/healthz``, ``/readyz``), the web page's files (``/`` and ``/static/...``) and the API
+docs pages with their files (``/docs``, ``/redoc``, ``/docs/assets/...``): a browser cannot send
+a token with a page load, so these pages load without one, then ask for it when the API (or
+``/openapi.json``) answers 401, and keep it in the tab's ``sessionStorage``.
 """
 
 from __future__ import annotations
@@ -14,16 +15,17 @@ import logging
 from fastapi.security import HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.http.errors import send_error
-from bot.printable import printable
+from moodmoji.adapters.http.docs import ASSETS_PATH, DOCS_PATHS
+from moodmoji.adapters.http.errors import send_error
+from moodmoji.bot.printable import printable
 
 __all__ = ["OPEN_PATHS", "BearerAuth", "bearer_scheme", "is_open_path"]
 
 logger = logging.getLogger(__name__)
 
 #: Paths answered without a token.
-OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"})
-_OPEN_PREFIX = "/static/"
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz"}) | DOCS_PATHS
+_OPEN_PREFIXES = ("/static/", f"{ASSETS_PATH}/")
 
 #: Declares the scheme in the OpenAPI document; :class:`BearerAuth` does the checking.
 bearer_scheme = HTTPBearer(
@@ -34,7 +36,7 @@ bearer_scheme = HTTPBearer(
 
 def is_open_path(path: str) -> bool:
     """Whether ``path`` is answered without a token."""
-    return path in OPEN_PATHS or path.startswith(_OPEN_PREFIX)
+    return path in OPEN_PATHS or path.startswith(_OPEN_PREFIXES)
 
 
 class BearerAuth:
@@ -58,6 +60,7 @@ class BearerAuth:
         given = _bearer(scope)
         if given is None:
             await send_error(
+                scope,
                 send,
                 401,
                 "unauthorized",
@@ -68,6 +71,7 @@ class BearerAuth:
         if not hmac.compare_digest(given, self._token):
             logger.info("refused a request to %s: wrong token", printable(scope["path"]))
             await send_error(
+                scope,
                 send,
                 401,
                 "unauthorized",

@@ -12,14 +12,15 @@ import logging
 import os
 import sys
 
-from adapters.common.redaction import protect_secret
-from adapters.http.app import create_app
-from adapters.http.server import Server, server_config
-from adapters.http.settings import HttpSettings, SettingsError
-from bot.config import Config
-from bot.core import MoodBot
-from bot.errors import CoreError
-from bot.store import StoreError
+from moodmoji.adapters.common.redaction import protect_secret
+from moodmoji.adapters.http.app import create_app
+from moodmoji.adapters.http.info import http_section
+from moodmoji.adapters.http.server import Server, server_config
+from moodmoji.adapters.http.settings import HttpSettings, SettingsError
+from moodmoji.bot.chats import StoreError
+from moodmoji.bot.config import Config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.errors import CoreError
 
 __all__ = ["run"]
 
@@ -37,8 +38,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     """
     try:
-        settings = HttpSettings.from_config(config.http, os.environ, host=args.host, port=args.port)
-        settings.check(config.http.token_env)
+        section = http_section(config)
+        settings = HttpSettings.from_config(section, os.environ, host=args.host, port=args.port)
+        settings.check(section.token_env)
     except SettingsError as err:
         print(f"moodmoji: error: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if settings.token:
             print(
                 f"moodmoji: clients send 'Authorization: Bearer <the token in "
-                f"${config.http.token_env}>'",
+                f"${http_section(config).token_env}>'",
                 flush=True,
             )
 

@@ -12,8 +12,8 @@ import logging
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapters.http.errors import send_error
-from bot.printable import printable
+from moodmoji.adapters.http.errors import send_error
+from moodmoji.bot.printable import printable
 
 __all__ = ["BodyLimit"]
 
@@ -66,6 +66,7 @@ class BodyLimit:
             self.max_bytes,
         )
         await send_error(
+            scope,
             send,
             413,
             "body_too_large",

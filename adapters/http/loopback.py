@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapters.http.errors import send_error
-from adapters.http.settings import is_loopback
-from bot.printable import printable
+from moodmoji.adapters.http.errors import send_error
+from moodmoji.adapters.http.settings import is_loopback
+from moodmoji.bot.printable import printable
 
 __all__ = ["LoopbackOnly", "host_name"]
 
@@ -60,6 +60,7 @@ class LoopbackOnly:
         if not is_loopback(host):
             logger.info("refused a request for host %s (loopback only)", printable(host, 80))
             await send_error(
+                scope,
                 send,
                 421,
                 "host_not_allowed",
@@ -74,6 +75,7 @@ class LoopbackOnly:
                     "refused a cross-site %s from %s", scope["method"], printable(origin, 80)
                 )
                 await send_error(
+                    scope,
                     send,
                     403,
                     "cross_origin",

@@ -2,7 +2,9 @@
 
 Names (``GET /metrics``, Prometheus text format):
 
-- ``moodmoji_http_requests_total{route,method,status}``: requests answered;
+- ``moodmoji_http_requests_total{route,method,status}``: requests answered; ``route`` is the
+  route's template (``/v1/users/{platform}/{user_id}``), a mount's path for its files
+  (``/static``), or ``unmatched`` for a path that nothing serves;
 - ``moodmoji_http_request_duration_seconds{route}``: request latency (histogram);
 - ``moodmoji_model_batch_size``: texts per model run (histogram);
 - ``moodmoji_model_batch_duration_seconds``: time of a model run (histogram);
@@ -26,10 +28,10 @@ from prometheus_client.exposition import generate_latest
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bot.core import MoodBot
-from bot.decision import Decision
-from bot.messages import Platform
-from bot.printable import printable
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.decision import Decision
+from moodmoji.bot.messages import Platform
+from moodmoji.bot.printable import printable
 
 __all__ = ["CONTENT_TYPE", "HttpMetrics", "RequestMetrics"]
 
@@ -140,8 +142,9 @@ class RequestMetrics:
     Args:
         app: The application it measures.
         metrics: Where to count.
-        routes: The app's routes, to name requests that never reached the router (refused by
-            an outer check); others take the route the router matched.
+        routes: The app's routes and mounts, to name requests that name no route of their own:
+            those refused before the router (by an outer check) and the files of a mount.
+            Others take the route the router matched.
 
     """
 
@@ -157,6 +160,9 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500
+        # The router rewrites the scope as it descends into a mount (its root_path grows), so
+        # a mount is matched against the request as it arrived.
+        arrived = dict(scope)
 
         async def send_and_note(message: Message) -> None:
             nonlocal status
@@ -167,7 +173,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_and_note)
         finally:
-            route = self._route_of(scope)
+            route = self._route_of(scope, arrived)
             elapsed = time.perf_counter() - started
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
             self.metrics.latency.labels(route).observe(elapsed)
@@ -175,14 +181,19 @@ class RequestMetrics:
                 "%s %s %d %.1f ms", printable(scope["method"]), route, status, elapsed * 1000
             )
 
-    def _route_of(self, scope: Scope) -> str:
-        """The route template (``/v1/users/{platform}/{user_id}``), never the raw path."""
+    def _route_of(self, scope: Scope, arrived: Scope) -> str:
+        """The route template (``/v1/users/{platform}/{user_id}``), never the raw path.
+
+        A request the router answered names its route; a file of a mount (``/static``) is
+        counted under the mount's path; a request refused before routing (401, 413) takes the
+        route it would have reached; anything else is ``unmatched``.
+        """
         route = scope.get("route")
         path = getattr(route, "path", None)
         if isinstance(path, str):
             return path or "/"
         for candidate in self._routes:
-            match, _ = candidate.matches(scope)
+            match, _ = candidate.matches(arrived)
             if match is not Match.NONE:
                 found = getattr(candidate, "path", None)
                 return found if isinstance(found, str) and found else "/"

@@ -7,12 +7,14 @@ limits the running server enforces.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from bot.chat_settings import Mode
-from bot.messages import Platform
+from moodmoji.bot.chat_settings import Mode
+from moodmoji.bot.messages import Platform
+from moodmoji.bot.registry import Registry
 
 __all__ = [
     "AnalyzeRequest",
@@ -22,6 +24,7 @@ __all__ = [
     "DecisionOut",
     "DeletionOut",
     "ExplanationOut",
+    "GateOut",
     "HealthOut",
     "MoodCountsOut",
     "OptOutOut",
@@ -36,13 +39,29 @@ __all__ = [
 ]
 
 
+def _known_platform(platform: Platform) -> Platform:
+    """Refuses a platform that no installed adapter registered (the registry's keys)."""
+    known = Registry.installed().platforms()
+    if platform not in known:
+        raise PydanticCustomError(
+            "unknown_platform",
+            "Input should be a platform of this server: {known}",
+            {"known": ", ".join(known)},
+        )
+    return platform
+
+
+KnownPlatform = Annotated[Platform, AfterValidator(_known_platform)]
+"""A platform name that an installed adapter registered (``generic`` always)."""
+
+
 class AnalyzeRequest(BaseModel):
     """One message to analyse."""
 
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(description="The message text; may be empty or odd.")
-    platform: Platform = Field(
+    platform: KnownPlatform = Field(
         default=Platform.GENERIC,
         description="Whose reaction rules apply: generic (any emoji, up to "
         "platforms.generic_max_reactions), discord, or telegram (one reaction from Telegram's "
@@ -94,7 +113,23 @@ class ReactionOut(BaseModel):
     """A reaction to set."""
 
     emoji: str
-    score: float
+    score: float = Field(
+        description="Its candidate's confidence (the reaction head's score). Not the value "
+        "compared with the reaction threshold: that is the decision's gate.score."
+    )
+
+
+class GateOut(BaseModel):
+    """The confidence gate: the value compared with the reaction threshold."""
+
+    basis: str = Field(
+        description="trigger: score is the learned probability that a reader would react at "
+        "all; best-candidate (a model without a trigger head): score is the best candidate's "
+        "confidence, raised by runners-up that agree on its mood."
+    )
+    score: float = Field(description="The value compared with the threshold.")
+    threshold: float = Field(description="The chat's reaction_threshold.")
+    passed: bool = Field(description="score >= threshold.")
 
 
 class TagOut(BaseModel):
@@ -151,6 +186,11 @@ class DecisionOut(BaseModel):
 
     mood: str | None = Field(description="The leading coarse mood; null when not analysed.")
     reactions: list[ReactionOut] = Field(description="Reactions, best first; empty: abstain.")
+    gate: GateOut | None = Field(
+        default=None,
+        description="The value that passed (or failed) the reaction threshold; null when no "
+        "gate was checked (not analysed, no reactions asked for, no candidate left).",
+    )
     moods: list[TagOut] = Field(description="Coarse moods with their shares, best first.")
     emotions: list[TagOut] = Field(description="Fine emotions the model decided on.")
     suggestions: list[SuggestionOut] = Field(description="Up to three replies.")

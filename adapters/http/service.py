@@ -7,14 +7,14 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adapters.http.errors import ApiError
-from adapters.http.metrics import HttpMetrics
-from adapters.http.settings import HttpSettings
-from bot.core import MoodBot
-from bot.decision import Decision
-from bot.errors import CoreClosed, CoreError, DecisionFailed, Overloaded
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.store import SettingsStore, StoreError
+from moodmoji.adapters.http.errors import ApiError
+from moodmoji.adapters.http.metrics import HttpMetrics
+from moodmoji.adapters.http.settings import HttpSettings
+from moodmoji.bot.chats import StoreError
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.decision import Decision
+from moodmoji.bot.errors import CoreClosed, CoreError, DecisionFailed, Overloaded
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 
 __all__ = ["RETRY_AFTER_S", "Service", "core_error"]
 
@@ -52,14 +52,6 @@ class Service:
             logger.error("the model failed its warm-up run: %s", type(exc).__name__)
             return
         self.ready = True
-
-    def store(self) -> SettingsStore:
-        """The settings store, or a 501 when this server keeps none."""
-        if self.bot.store is None:
-            raise ApiError(
-                501, "no_store", "this server keeps no settings store (store.path is not set)"
-            )
-        return self.bot.store
 
     async def decide(
         self, messages: Sequence[tuple[IncomingMessage, ChatContext, bool]]

@@ -6,7 +6,8 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot.config import HttpSection, is_loopback
+from moodmoji.adapters.http.info import HttpSection
+from moodmoji.bot.config import is_loopback
 
 __all__ = ["HttpSettings", "SettingsError", "is_loopback"]
 

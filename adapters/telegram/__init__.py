@@ -2,8 +2,8 @@
 
 Add moodmoji to an :class:`telegram.ext.Application` you already run::
 
-    from adapters.telegram import TelegramMoodmoji
-    from bot.config import load_config
+    from moodmoji.adapters.telegram import TelegramMoodmoji
+    from moodmoji.bot.config import load_config
 
     moodmoji = TelegramMoodmoji.from_config(load_config())
     moodmoji.install(application)  # handlers in their own group; drains at post_stop
@@ -14,16 +14,28 @@ or run it on its own with ``moodmoji telegram`` (token from the environment vari
 
 from __future__ import annotations
 
-try:
-    import telegram  # noqa: F401  (checked here so that every submodule can rely on it)
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-    raise ModuleNotFoundError(
-        "the Telegram adapter needs python-telegram-bot: pip install 'moodmoji[telegram]'",
-        name="telegram",
-    ) from exc
+from typing import TYPE_CHECKING
 
-from adapters.telegram.application import build_application
-from adapters.telegram.plugin import TelegramMoodmoji, TelegramStats
-from adapters.telegram.settings import TelegramSettings
+from moodmoji.adapters.common.extras import lazy_exports
+from moodmoji.adapters.telegram.info import ADAPTER
 
-__all__ = ["TelegramMoodmoji", "TelegramSettings", "TelegramStats", "build_application"]
+if TYPE_CHECKING:
+    from moodmoji.adapters.telegram.application import build_application
+    from moodmoji.adapters.telegram.plugin import TelegramMoodmoji, TelegramStats
+    from moodmoji.adapters.telegram.settings import TelegramSettings
+
+__all__ = ["ADAPTER", "TelegramMoodmoji", "TelegramSettings", "TelegramStats", "build_application"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {
+        "build_application": "moodmoji.adapters.telegram.application",
+        "TelegramMoodmoji": "moodmoji.adapters.telegram.plugin",
+        "TelegramStats": "moodmoji.adapters.telegram.plugin",
+        "TelegramSettings": "moodmoji.adapters.telegram.settings",
+    },
+    libraries=("telegram",),
+    extra="telegram",
+    what="the Telegram adapter",
+    needs="python-telegram-bot",
+)

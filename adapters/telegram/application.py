@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram.ext import AIORateLimiter, Application, BaseRateLimiter
 
-from adapters.common.redaction import protect_secret
+from moodmoji.adapters.common.redaction import protect_secret
 
 __all__ = ["DEFAULT_BASE_URL", "build_application", "file_url_for", "protect_token"]
 

@@ -27,10 +27,10 @@ from telegram import (
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
-from adapters.common.refusals import RefusalMemory
-from adapters.telegram.available import Allowed, AvailableReactions, emoji_set
-from adapters.telegram.calls import RetryPolicy, call_api, describe, refusal
-from adapters.telegram.settings import TelegramSettings
+from moodmoji.adapters.common.refusals import RefusalMemory
+from moodmoji.adapters.telegram.available import Allowed, AvailableReactions, emoji_set
+from moodmoji.adapters.telegram.calls import RetryPolicy, call_api, describe, refusal
+from moodmoji.adapters.telegram.settings import TelegramSettings
 
 logger = logging.getLogger(__name__)
 

@@ -24,12 +24,13 @@ from telegram import BotCommand, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application
 
-from adapters.telegram.application import build_application
-from adapters.telegram.plugin import COMMANDS, TelegramMoodmoji
-from bot.config import Config
-from bot.core import MoodBot
-from bot.errors import CoreError
-from bot.store import StoreError
+from moodmoji.adapters.telegram.application import build_application
+from moodmoji.adapters.telegram.info import telegram_section
+from moodmoji.adapters.telegram.plugin import COMMANDS, TelegramMoodmoji
+from moodmoji.bot.chats import StoreError
+from moodmoji.bot.config import Config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.errors import CoreError
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def run(args: argparse.Namespace, config: Config) -> int:
     """Runs the bot until SIGINT or SIGTERM; returns the exit status."""
-    name = config.telegram.token_env
+    name = telegram_section(config).token_env
     token = os.environ.get(name, "").strip()
     if not token:
         print(
@@ -77,7 +78,7 @@ async def serve(
         CoreError, StoreError: The model or the settings store could not be loaded.
 
     """
-    section = config.telegram
+    section = telegram_section(config)
     application = build_application(token, base_url=section.base_url)
     stop = stop if stop is not None else _stop_on_signals()
     async with application:  # initialize() checks the token with getMe

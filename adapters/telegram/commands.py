@@ -2,37 +2,37 @@
 
 Commands whose answer needs the model (``/suggest``, ``/why`` and ``/mood`` as replies, and a
 message forwarded to the bot in a private chat) go through a small bounded work queue of their
-own, so a burst of requests cannot pile up; the others only touch the settings store (in a
-thread) and answer. Every answer is plain text from :mod:`adapters.common.answers` or
-:mod:`adapters.telegram.texts`.
+own, so a burst of requests cannot pile up. Every command that reads or changes a chat's
+state checks Telegram's own rules (who may change a chat), awaits one operation of the core's
+:class:`~bot.chats.Chats` through :meth:`Commands._chats`, which turns its failures into
+answers, and renders the outcome. Every answer is plain text from
+:mod:`adapters.common.answers` or :mod:`adapters.telegram.texts`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Final, Literal, TypeVar, final
 
 from telegram import Bot, Message, Update
 from telegram.ext import CallbackContext
 
-from adapters.common import answers
-from adapters.common.recent import RecentDecisions
-from adapters.common.work_queue import WorkQueue
-from adapters.telegram import texts
-from adapters.telegram.client import ChatClient
-from adapters.telegram.convert import born, forwarded_incoming, incoming
-from adapters.telegram.keyboard import dismiss_owner, suggestion_keyboard
-from adapters.telegram.settings import TelegramSettings
-from bot.chat_settings import ChatSettings, Mode
-from bot.core import MoodBot
-from bot.decision import Decision
-from bot.errors import CoreError
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.store import StoreError
+from moodmoji.adapters.common import answers
+from moodmoji.adapters.common.recent import RecentDecisions
+from moodmoji.adapters.common.work_queue import WorkQueue
+from moodmoji.adapters.telegram import texts
+from moodmoji.adapters.telegram.client import ChatClient
+from moodmoji.adapters.telegram.convert import born, forwarded_incoming, incoming
+from moodmoji.adapters.telegram.keyboard import dismiss_owner, suggestion_keyboard
+from moodmoji.adapters.telegram.settings import TelegramSettings
+from moodmoji.bot.chat_settings import Mode
+from moodmoji.bot.chats import Chats, ChatsUnavailable, NoStoreError
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.decision import Decision
+from moodmoji.bot.errors import CoreError
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +40,18 @@ __all__ = ["Commands", "Context"]
 
 Context = CallbackContext[Any, Any, Any, Any]
 Job = Callable[[], Awaitable[None]]
+T = TypeVar("T")
 
 PLATFORM = str(Platform.TELEGRAM)
 MAX_TEXT = 4096  # Telegram's limit on a message's text
+
+
+@final
+class _Answered:
+    """What :meth:`Commands._chats` returns when the operation failed and the user was told."""
+
+
+ANSWERED: Final = _Answered()
 
 
 class Commands:
@@ -109,7 +118,12 @@ class Commands:
         if not seen.text.strip():
             await self.client.reply(anchor, texts.NO_TEXT)
             return
-        mode = (await self._settings(seen.chat_id)).mode
+        settings = await self._chats(
+            anchor, "/suggest", self.chats.settings(PLATFORM, seen.chat_id)
+        )
+        if isinstance(settings, _Answered):
+            return
+        mode = settings.mode
         if mode is not Mode.OFF and not mode.suggests:
             await self.client.reply(anchor, texts.SUGGESTIONS_OFF.format(mode=mode))
             return
@@ -152,20 +166,15 @@ class Commands:
         if target is not None:
             await self._enqueue(message, lambda: self._mood_of(message, target))
             return
-        store = self.moodbot.store
-        if store is None:
-            await self.client.reply(message, texts.MOOD_NO_STATS)
+        stats = await self._chats(
+            message,
+            "/mood",
+            self.chats.mood_stats(PLATFORM, message.chat_id, self.settings.mood_days),
+            no_store=texts.MOOD_NO_STATS,
+        )
+        if isinstance(stats, _Answered):
             return
-        days = self.settings.mood_days
-        since = datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=days - 1)
-        try:
-            counts = await asyncio.to_thread(
-                store.mood_counts, PLATFORM, message.chat_id, since=since
-            )
-        except StoreError:
-            await self._store_failed(message, "/mood")
-            return
-        await self.client.reply(message, answers.mood_counts_text(counts, days=days))
+        await self.client.reply(message, answers.mood_counts_text(stats.counts, days=stats.days))
 
     async def _mood_of(self, anchor: Message, target: Message) -> None:
         seen = incoming(target)
@@ -214,9 +223,7 @@ class Commands:
         message = update.effective_message
         if message is None:
             return
-        store = self.moodbot.store
-        if store is None:
-            await self.client.reply(message, texts.NO_STORE)
+        if await self._keeps_nothing(message):
             return
         kind: Literal["user", "chat"]
         if _first_arg(context) == "chat":
@@ -232,10 +239,11 @@ class Commands:
                 return
             kind, subject = "user", user
             done = answers.OPT_OUT_USER if opted_out else answers.OPT_IN
-        try:
-            await asyncio.to_thread(store.set_opt_out, PLATFORM, kind, subject, opted_out)
-        except StoreError:
-            await self._store_failed(message, "/optout" if opted_out else "/optin")
+        change = self.chats.opt_out if opted_out else self.chats.opt_in
+        command = "/optout" if opted_out else "/optin"
+        if isinstance(
+            await self._chats(message, command, change(PLATFORM, kind, str(subject))), _Answered
+        ):
             return
         logger.info("telegram: %s %s opted %s", kind, subject, "out" if opted_out else "in")
         await self.client.reply(message, done)
@@ -245,17 +253,16 @@ class Commands:
         message = update.effective_message
         if message is None:
             return
-        if self.moodbot.store is None:
-            await self.client.reply(message, texts.NO_STORE)
+        if await self._keeps_nothing(message):
             return
         user = _user_id(message)
         if user is None:
             await self.client.reply(message, texts.SEND_AS_YOURSELF)
             return
-        try:
-            report = await asyncio.to_thread(self.moodbot.forget_user, PLATFORM, str(user))
-        except StoreError:
-            await self._store_failed(message, "/forgetme")
+        report = await self._chats(
+            message, "/forgetme", self.chats.forget_user(PLATFORM, str(user))
+        )
+        if isinstance(report, _Answered):
             return
         await self.client.reply(message, answers.forget_text(report, user=True))
 
@@ -271,27 +278,22 @@ class Commands:
             await self.client.reply(message, texts.MODE_USAGE)
             return
         if len(args) == 1:
-            try:
-                current = (await self._settings(str(message.chat_id))).mode
-            except StoreError:
-                await self._store_failed(message, "/moodmoji")
-                return
-            await self.client.reply(message, texts.MODE_NOW.format(mode=current))
+            current = await self._chats(
+                message, "/moodmoji", self.chats.settings(PLATFORM, message.chat_id)
+            )
+            if not isinstance(current, _Answered):
+                await self.client.reply(message, texts.MODE_NOW.format(mode=current.mode))
             return
         if args[1] not in {m.value for m in Mode}:
             await self.client.reply(message, texts.MODE_USAGE)
             return
-        store = self.moodbot.store
-        if store is None:
-            await self.client.reply(message, texts.NO_STORE)
+        if await self._keeps_nothing(message):
             return
         if not await self.client.is_admin(message):
             await self.client.reply(message, texts.NOT_ADMIN)
             return
-        try:
-            await asyncio.to_thread(store.update_chat, PLATFORM, message.chat_id, mode=args[1])
-        except StoreError:
-            await self._store_failed(message, "/moodmoji")
+        changed = self.chats.update(PLATFORM, message.chat_id, mode=args[1])
+        if isinstance(await self._chats(message, "/moodmoji", changed), _Answered):
             return
         logger.info("telegram: chat %s set mode %s", message.chat_id, args[1])
         await self.client.reply(message, texts.MODE_SET.format(mode=args[1]))
@@ -315,8 +317,50 @@ class Commands:
             logger.info("telegram: request queue full; a request in chat %s", message.chat_id)
             await self.client.reply(message, texts.BUSY)
 
-    async def _settings(self, chat_id: str) -> ChatSettings:
-        return await asyncio.to_thread(self.moodbot.settings_for, Platform.TELEGRAM, chat_id)
+    @property
+    def chats(self) -> Chats:
+        """The core's chat operations (settings, opt-outs, forget-me, mood stats)."""
+        return self.moodbot.chats
+
+    async def _chats(
+        self,
+        message: Message,
+        command: str,
+        operation: Awaitable[T],
+        *,
+        no_store: str = texts.NO_STORE,
+    ) -> T | _Answered:
+        """Awaits one operation of :attr:`chats`; a failure is answered to ``message``.
+
+        Args:
+            message: Where a failure is answered.
+            command: The command, for the log (which never holds message text).
+            operation: The awaitable of one :class:`~bot.chats.Chats` method.
+            no_store: The answer when the bot keeps no settings store.
+
+        Returns:
+            The operation's result, or :data:`ANSWERED` when it failed and the user was told
+            (the bot keeps no store, or the store could not be read or written).
+        """
+        try:
+            return await operation
+        except NoStoreError:
+            await self.client.reply(message, no_store)
+        except ChatsUnavailable:
+            logger.warning("telegram: %s failed: the settings store is not available", command)
+            await self.client.reply(message, texts.STORE_FAILED)
+        return ANSWERED
+
+    async def _keeps_nothing(self, message: Message) -> bool:
+        """Says so when the bot keeps no settings store (``True``), before any of Telegram's checks.
+
+        A command that changes or deletes something asks this first, so that in a bot without a
+        store nobody is asked for admin rights or to write as themselves for nothing.
+        """
+        if self.chats.keeps_state:
+            return False
+        await self.client.reply(message, texts.NO_STORE)
+        return True
 
     async def _decide(self, seen: IncomingMessage, bot: Bot, *, reactions: bool) -> Decision | None:
         """An explicit decision (no pacing, nothing counted) about ``seen``."""
@@ -330,10 +374,6 @@ class Commands:
             self.client.counters.decide_errors += 1
             logger.warning("telegram: no decision for a request (%s)", type(exc).__name__)
             return None
-
-    async def _store_failed(self, message: Message, command: str) -> None:
-        logger.warning("telegram: %s failed: the settings store is not available", command)
-        await self.client.reply(message, texts.STORE_FAILED)
 
 
 async def _run(job: Job) -> None:

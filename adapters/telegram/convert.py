@@ -12,7 +12,7 @@ from telegram import (
     MessageOriginUser,
 )
 
-from bot.messages import IncomingMessage, Platform
+from moodmoji.bot.messages import IncomingMessage, Platform
 
 __all__ = ["born", "forwarded_incoming", "incoming", "sent_by_bot", "text_of"]
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.decision import Suggestion
+from moodmoji.bot.decision import Suggestion
 
 __all__ = [
     "DISMISS_LABEL",

@@ -27,18 +27,19 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.common.recent import RecentDecisions
-from adapters.common.refusals import RefusalMemory
-from adapters.common.work_queue import QueueStats
-from adapters.telegram.available import AvailableReactions
-from adapters.telegram.client import ChatClient
-from adapters.telegram.commands import Commands, Context
-from adapters.telegram.convert import sent_by_bot
-from adapters.telegram.keyboard import DISMISS_PREFIX
-from adapters.telegram.reactions import Reactor
-from adapters.telegram.settings import TelegramSettings
-from bot.config import Config
-from bot.core import MoodBot
+from moodmoji.adapters.common.recent import RecentDecisions
+from moodmoji.adapters.common.refusals import RefusalMemory
+from moodmoji.adapters.common.work_queue import QueueStats
+from moodmoji.adapters.telegram.available import AvailableReactions
+from moodmoji.adapters.telegram.client import ChatClient
+from moodmoji.adapters.telegram.commands import Commands, Context
+from moodmoji.adapters.telegram.convert import sent_by_bot
+from moodmoji.adapters.telegram.info import telegram_section
+from moodmoji.adapters.telegram.keyboard import DISMISS_PREFIX
+from moodmoji.adapters.telegram.reactions import Reactor
+from moodmoji.adapters.telegram.settings import TelegramSettings
+from moodmoji.bot.config import Config
+from moodmoji.bot.core import MoodBot
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class TelegramMoodmoji:
         """
         owns = moodbot is None
         core = moodbot if moodbot is not None else MoodBot.from_config(config, model=model)
-        return cls(core, TelegramSettings.from_section(config.telegram), owns_bot=owns)
+        return cls(core, TelegramSettings.from_section(telegram_section(config)), owns_bot=owns)
 
     # ------------------------------------------------------------------ handlers
 

@@ -5,7 +5,8 @@ WorkQueue` and returns, so update processing never waits for the model. Workers 
 message:
 
 1. skip a chat that refused the bot recently, and (before any request to Telegram) a message
-   whose author or chat opted out or whose chat is in mode ``off``;
+   whose author or chat opted out or whose chat is in mode ``off`` (asked of the core's
+   :class:`~bot.chats.Chats`; when the store cannot be read the message is not handled);
 2. fetch the chat's allowed reactions (``getChat``, cached) when the chat's mode reacts;
 3. ask the core (:meth:`bot.core.MoodBot.adecide`, batched with the other workers) and keep
    the decision for ``/why``;
@@ -14,25 +15,26 @@ message:
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Callable
 
 from telegram import Message
 
-from adapters.common.recent import RecentDecisions
-from adapters.common.work_queue import WorkQueue
-from adapters.telegram.client import ChatClient
-from adapters.telegram.convert import born, incoming
-from adapters.telegram.settings import TelegramSettings
-from bot.core import MoodBot
-from bot.errors import CoreError
-from bot.messages import ChatContext, IncomingMessage, Platform
+from moodmoji.adapters.common.recent import RecentDecisions
+from moodmoji.adapters.common.work_queue import WorkQueue
+from moodmoji.adapters.telegram.client import ChatClient
+from moodmoji.adapters.telegram.convert import born, incoming
+from moodmoji.adapters.telegram.settings import TelegramSettings
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.errors import CoreError
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["Reactor"]
+
+PLATFORM = str(Platform.TELEGRAM)
 
 
 class Reactor:
@@ -81,7 +83,7 @@ class Reactor:
             self.client.counters.skipped_refused += 1
             return
         seen = incoming(message)
-        reacts = await asyncio.to_thread(self._precheck, seen)
+        reacts = await self._precheck(seen)
         if reacts is None:
             return
         bot = message.get_bot()
@@ -108,17 +110,20 @@ class Reactor:
         emoji = decision.reactions[0].emoji
         await self.client.react(bot, chat_id, message.message_id, emoji, deadline=deadline)
 
-    def _precheck(self, seen: IncomingMessage) -> bool | None:
+    async def _precheck(self, seen: IncomingMessage) -> bool | None:
         """Before any request to Telegram: ``None`` to skip, else whether the chat reacts.
 
         Opt-outs and mode ``off`` are checked again by the core; checking here keeps the bot
         from even asking Telegram about such a chat.
+
+        Raises:
+            ChatsUnavailable: The store could not be read; the queue counts the message as
+                failed (by the error's type only) and nothing is sent.
         """
-        store = self.moodbot.store
-        platform = str(Platform.TELEGRAM)
-        if store is not None and store.opt_out(platform, seen.chat_id, seen.author_id):
+        chats = self.moodbot.chats
+        if await chats.opted_out(PLATFORM, seen.chat_id, seen.author_id) is not None:
             return None
-        mode = self.moodbot.settings_for(Platform.TELEGRAM, seen.chat_id).mode
+        mode = (await chats.settings(PLATFORM, seen.chat_id)).mode
         if not mode.reacts and not mode.suggests:
             return None
         return mode.reacts

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config import TelegramSection
+from moodmoji.adapters.telegram.info import TelegramSection
+from moodmoji.bot.chats import MAX_MOOD_DAYS
 
 __all__ = ["TelegramSettings"]
 
@@ -29,7 +30,8 @@ class TelegramSettings:
             otherwise).
         max_retry_wait_s: A ``retry_after`` longer than this is not waited for: the call is
             given up at once.
-        mood_days: Days covered by ``/mood`` when it is not a reply.
+        mood_days: Days covered by ``/mood`` when it is not a reply (1 to
+            :data:`bot.chats.MAX_MOOD_DAYS`).
         drain_s: At shutdown, how long queued work may still run; ``None`` = ``stale_after_s``
             (anything older would be dropped anyway).
 
@@ -52,8 +54,10 @@ class TelegramSettings:
             raise ValueError("queue sizes and worker counts must be at least 1")
         if not self.stale_after_s > 0:
             raise ValueError("stale_after_s must be greater than 0")
-        if self.retries < 0 or self.mood_days < 1:
-            raise ValueError("retries must be 0 or more and mood_days at least 1")
+        if self.retries < 0:
+            raise ValueError("retries must be 0 or more")
+        if not 1 <= self.mood_days <= MAX_MOOD_DAYS:
+            raise ValueError(f"mood_days must be 1 to {MAX_MOOD_DAYS}")
 
     @classmethod
     def from_section(cls, section: TelegramSection) -> TelegramSettings:

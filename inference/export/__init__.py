@@ -6,7 +6,7 @@ libraries themselves are only imported when an export runs.
 
 Example::
 
-    from inference.export import export_checkpoint
+    from moodmoji.inference.export import export_checkpoint
 
     report = export_checkpoint(Path("ckpt/emoticare"), Path("models/emoticare"), int8=True)
     print(report.summary())
@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from importlib.util import find_spec
 from pathlib import Path
 
-from inference.errors import ExportError
-from inference.export.report import ExportReport
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.export.report import ExportReport
 
 __all__ = ["ExportReport", "export_checkpoint"]
 
@@ -68,7 +68,7 @@ def export_checkpoint(
             option).
     """
     try:
-        from inference.export.pipeline import export_checkpoint as run
+        from moodmoji.inference.export.pipeline import export_checkpoint as run
     except ImportError as exc:
         raise ExportError(f"the exporter cannot import {exc.name}: {INSTALL_HINT}") from None
     return run(

@@ -20,8 +20,8 @@ import torch
 from torch import nn
 from transformers import DebertaV2Config, DebertaV2Model
 
-from inference.errors import ExportError
-from inference.export.labels import resolve_emoji
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.export.labels import resolve_emoji
 
 logger = logging.getLogger(__name__)
 

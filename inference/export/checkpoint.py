@@ -13,8 +13,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from inference.errors import ExportError
-from inference.export.bertmoji import (
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.export.bertmoji import (
     BERTMOJI_MAX_LENGTH,
     MAPPINGS_FILE,
     load_bertmoji,

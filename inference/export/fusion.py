@@ -20,7 +20,7 @@ from pathlib import Path
 import onnx
 from onnx import TensorProto, helper
 
-from inference.errors import ExportError
+from moodmoji.inference.errors import ExportError
 
 logger = logging.getLogger(__name__)
 

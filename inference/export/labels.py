@@ -12,8 +12,8 @@ from pathlib import Path
 
 import emoji
 
-from inference.errors import ExportError
-from inference.manifest import HeadKind, HeadSpec
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.manifest import HeadKind, HeadSpec
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,8 @@ def head_name(labels: Sequence[str]) -> str:
 
 @cache
 def _mood_table() -> dict[str, str]:
-    raw = json.loads(resources.files("inference.export").joinpath(_MOODS_FILE).read_text("utf-8"))
+    table_file = resources.files(__package__).joinpath(_MOODS_FILE)
+    raw = json.loads(table_file.read_text("utf-8"))
     moods = set(raw["moods"])
     table = {str(k).lower(): str(v) for k, v in raw["labels"].items()}
     unknown = sorted(set(table.values()) - moods)

@@ -15,9 +15,9 @@ import onnx
 import torch
 from torch import nn
 
-from inference.errors import ExportError
-from inference.session import create_session
-from inference.settings import SessionSettings
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.session import create_session
+from moodmoji.inference.settings import SessionSettings
 
 logger = logging.getLogger(__name__)
 

@@ -11,16 +11,22 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from inference.errors import ExportError
-from inference.export.checkpoint import inspect_checkpoint, load_model
-from inference.export.labels import build_head, final_labels, head_name
-from inference.export.model_card import card_licence
-from inference.export.onnx_graph import export_onnx, quantize_int8
-from inference.export.report import ExportReport
-from inference.export.tokenizer import choose_max_length, load_tokenizer, save_tokenizer
-from inference.export.validate import validate_bundle
-from inference.manifest import MANIFEST_FILE, MODEL_FILE, TOKENIZER_FILE, HeadSpec, Manifest
-from inference.text_encoder import TextEncoder
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.export.checkpoint import inspect_checkpoint, load_model
+from moodmoji.inference.export.labels import build_head, final_labels, head_name
+from moodmoji.inference.export.model_card import card_licence
+from moodmoji.inference.export.onnx_graph import export_onnx, quantize_int8
+from moodmoji.inference.export.report import ExportReport
+from moodmoji.inference.export.tokenizer import choose_max_length, load_tokenizer, save_tokenizer
+from moodmoji.inference.export.validate import validate_bundle
+from moodmoji.inference.manifest import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    TOKENIZER_FILE,
+    HeadSpec,
+    Manifest,
+)
+from moodmoji.inference.text_encoder import TextEncoder
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from inference.manifest import HeadKind
+from moodmoji.inference.manifest import HeadKind
 
 
 @dataclass(frozen=True)

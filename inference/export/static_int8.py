@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from inference.errors import ExportError
+from moodmoji.inference.errors import ExportError
 
 logger = logging.getLogger(__name__)
 

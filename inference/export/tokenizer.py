@@ -9,7 +9,7 @@ from typing import Any
 
 from tokenizers import Tokenizer
 
-from inference.errors import ExportError
+from moodmoji.inference.errors import ExportError
 
 logger = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inference.bundle import ModelBundle
-from inference.errors import BundleError, ExportError
+from moodmoji.inference.bundle import ModelBundle
+from moodmoji.inference.errors import BundleError, ExportError
 
 
 def validate_bundle(directory: Path) -> None:

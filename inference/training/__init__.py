@@ -9,8 +9,8 @@ Only :mod:`inference.training.settings` is free of heavy imports; call
 
 Example::
 
-    from inference.training.settings import TrainSettings
-    from inference.training.trainer import train
+    from moodmoji.inference.training.settings import TrainSettings
+    from moodmoji.inference.training.trainer import train
 
     result = train(TrainSettings(data_root=Path("../shared/data"), out_dir=Path("runs/default")))
 """
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-from inference.errors import InferenceError
+from moodmoji.inference.errors import InferenceError
 
 INSTALL_HINT = "pip install 'moodmoji[train]'"
 _REQUIRED = ("torch", "transformers", "onnx", "tqdm")

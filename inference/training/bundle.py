@@ -23,16 +23,16 @@ from typing import Any
 import torch
 from torch import nn
 
-from inference.datasets import FACEBOOK_EMOJI, TASKS, Dataset
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.evaluation import evaluate, head_probabilities, match_head, multi_hot
-from inference.export.fusion import fuse_bert
-from inference.export.labels import mood_map
-from inference.export.onnx_graph import export_onnx, quantize_weights
-from inference.export.static_int8 import quantize_static_int8
-from inference.export.tokenizer import load_tokenizer, save_tokenizer
-from inference.manifest import (
+from moodmoji.inference.datasets import FACEBOOK_EMOJI, TASKS, Dataset
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.evaluation import evaluate, head_probabilities, match_head, multi_hot
+from moodmoji.inference.export.fusion import fuse_bert
+from moodmoji.inference.export.labels import mood_map
+from moodmoji.inference.export.onnx_graph import export_onnx, quantize_weights
+from moodmoji.inference.export.static_int8 import quantize_static_int8
+from moodmoji.inference.export.tokenizer import load_tokenizer, save_tokenizer
+from moodmoji.inference.manifest import (
     MODEL_FILE,
     TOKENIZER_FILE,
     HeadKind,
@@ -41,13 +41,13 @@ from inference.manifest import (
     Manifest,
     TextStep,
 )
-from inference.metrics import tune_thresholds
-from inference.text_encoder import TextEncoder
-from inference.topics import calibrate, read_calibration
-from inference.training.fidelity import embedding_fidelity
-from inference.training.model import EMBEDDING_HEAD, MultiTaskModel, load_encoder
-from inference.training.model_card import write_model_card
-from inference.vocabulary import EmojiVocabulary
+from moodmoji.inference.metrics import tune_thresholds
+from moodmoji.inference.text_encoder import TextEncoder
+from moodmoji.inference.topics import calibrate, read_calibration
+from moodmoji.inference.training.fidelity import embedding_fidelity
+from moodmoji.inference.training.model import EMBEDDING_HEAD, MultiTaskModel, load_encoder
+from moodmoji.inference.training.model_card import write_model_card
+from moodmoji.inference.vocabulary import EmojiVocabulary
 
 logger = logging.getLogger(__name__)
 

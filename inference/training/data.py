@@ -10,8 +10,8 @@ import numpy.typing as npt
 import torch
 from tokenizers import Tokenizer
 
-from inference.datasets import TASK_GROUPS, Dataset, read_dataset, split_files
-from inference.emoji_names import spell_emoji
+from moodmoji.inference.datasets import TASK_GROUPS, Dataset, read_dataset, split_files
+from moodmoji.inference.emoji_names import spell_emoji
 
 _SORT_POOL = 50
 """Batches drawn together and sorted by length, so that padding stays small."""

@@ -2,7 +2,7 @@
 
 Run once when the CLDR copy changes::
 
-    python -m inference.training.emoji_names_data \
+    python -m moodmoji.inference.training.emoji_names_data \
         ../shared/data/cldr_annotations/en/annotations.json
 
 Only characters of the emoji blocks are kept (CLDR also names currency, letters and punctuation;
@@ -17,7 +17,7 @@ import argparse
 import json
 from pathlib import Path
 
-from inference.emoji_names import NAMES_FILE, emoji_like, normalise_emoji
+from moodmoji.inference.emoji_names import NAMES_FILE, emoji_like, normalise_emoji
 
 CLDR_LICENCE = "Unicode License v3 (CLDR 47 annotations, unicode-org/cldr-json)"
 

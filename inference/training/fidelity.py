@@ -22,10 +22,10 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from inference.engine import Engine
-from inference.topics import embed
-from inference.training.data import length_sorted_batches, load_tokenizer, pad
-from inference.training.model import MultiTaskModel, load_encoder, mean_pool
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.topics import embed
+from moodmoji.inference.training.data import length_sorted_batches, load_tokenizer, pad
+from moodmoji.inference.training.model import MultiTaskModel, load_encoder, mean_pool
 
 FloatArray = npt.NDArray[np.float32]
 _PAIRS = 5000

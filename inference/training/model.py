@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from transformers import AutoModel, PreTrainedModel
 
-from inference.datasets import TASKS
-from inference.errors import InferenceError
+from moodmoji.inference.datasets import TASKS
+from moodmoji.inference.errors import InferenceError
 
 EMBEDDING_HEAD = "embedding"
 

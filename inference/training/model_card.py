@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
+from moodmoji.inference.manifest import HeadKind, HeadRole, HeadSpec, Manifest
 
 _ROLES = {
     HeadRole.READER: "real readers' Facebook reactions",

@@ -12,7 +12,8 @@ ONNX export of :class:`~inference.training.model.MultiTaskModel`, fused by ONNX 
 transformer optimizer). A graph of another shape raises :class:`InferenceError` naming what was
 not found. Usage::
 
-    python -m inference.training.recover inference/models/default/model.onnx scratch/init.pt
+    python -m moodmoji.inference.training.recover \
+        inference/models/default/model.onnx scratch/init.pt
     moodmoji train --init scratch/init.pt ...
 """
 
@@ -27,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 import torch
 
-from inference.errors import InferenceError
+from moodmoji.inference.errors import InferenceError
 
 _MATMUL = re.compile(r"^/encoder/encoder/(layer\.\d+)/(.+)/MatMul_output_0$")
 _QKV_BIAS = re.compile(r"^Attention_(\d+)_qkv_bias$")

@@ -4,7 +4,7 @@ The response dataset was written for moodmoji by several writers working apart, 
 topic families (see ``data/response/DATA_CARD.md``); the test split was written by a writer of
 its own who never saw the others' rows. This tool turns their parts into the shipped files::
 
-    python -m inference.training.response_data RAW_DIR data/response
+    python -m moodmoji.inference.training.response_data RAW_DIR data/response
 
 ``RAW_DIR`` holds one folder per writer (``w1``, ``w2``, ... and ``test``) of ``part-NN.jsonl``
 files. Steps:
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.datasets import COARSE_MOODS, REACTION_LABELS, REPLY_INTENTS
+from moodmoji.inference.datasets import COARSE_MOODS, REACTION_LABELS, REPLY_INTENTS
 
 NEAR_DUPLICATE = 0.85
 DEV_FAMILIES: frozenset[str] = frozenset(

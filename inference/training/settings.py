@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from inference.datasets import TASKS
+from moodmoji.inference.datasets import TASKS
 
 
 @dataclass(frozen=True)

@@ -22,14 +22,14 @@ from torch import nn
 from tqdm import tqdm
 from transformers import PreTrainedModel
 
-from inference.errors import InferenceError
-from inference.metrics import (
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.metrics import (
     cross_fitted_scores,
     multi_label_scores,
     single_label_scores,
     tune_thresholds,
 )
-from inference.training.data import (
+from moodmoji.inference.training.data import (
     TokenisedSplit,
     class_priors,
     epoch_plan,
@@ -40,8 +40,13 @@ from inference.training.data import (
     pad,
     subsample,
 )
-from inference.training.model import MultiTaskModel, load_encoder, mean_pool, pretrained_encoder_dir
-from inference.training.settings import TrainSettings
+from moodmoji.inference.training.model import (
+    MultiTaskModel,
+    load_encoder,
+    mean_pool,
+    pretrained_encoder_dir,
+)
+from moodmoji.inference.training.settings import TrainSettings
 
 logger = logging.getLogger(__name__)
 

@@ -10,23 +10,30 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.config import (
+from moodmoji.bot.config import (
     Config,
     ConfigError,
     InferenceSection,
     LoggingSection,
     ModelSection,
     StoreSection,
+    config_model,
+    default_config,
     load_config,
 )
-from inference.settings import BatchSettings, EngineSettings, HygieneSettings, SessionSettings
+from moodmoji.inference.settings import (
+    BatchSettings,
+    EngineSettings,
+    HygieneSettings,
+    SessionSettings,
+)
 
 REPO_CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 
 
 def defaults_at(directory: Path) -> Config:
     """The built-in defaults as loaded from a file in ``directory`` (store path anchored)."""
-    return Config(store=StoreSection(path=str(directory.resolve() / "moodmoji.sqlite3")))
+    return config_model()(store=StoreSection(path=str(directory.resolve() / "moodmoji.sqlite3")))
 
 
 def write(tmp_path: Path, text: str, name: str = "config.yaml") -> Path:
@@ -52,12 +59,12 @@ def test_no_path_and_no_file_gives_defaults(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     config = load_config(environ={})
-    assert config == Config()
+    assert config == default_config()
     assert config.model.path is None
     assert config.inference.providers == ("CPUExecutionProvider",)
     assert config.inference.max_batch_size == 32
     assert config.inference.max_wait_ms == 5.0
-    assert config.logging.level == "INFO"
+    assert config.logging.level is None  # the command decides (WARNING, or INFO for servers)
     assert config.logging.format == "text"
 
 
@@ -103,7 +110,7 @@ def _sections(model: type[BaseModel]) -> dict[str, type[BaseModel]]:
 
 def test_repo_config_names_every_field() -> None:
     raw: dict[str, Any] = yaml.safe_load(REPO_CONFIG.read_text(encoding="utf-8"))
-    sections = _sections(Config)
+    sections = _sections(config_model())
     assert set(raw) == set(sections)
     for name, section in sections.items():
         assert isinstance(raw[name], dict), name
@@ -125,7 +132,7 @@ def test_repo_config_documents_every_setting() -> None:
         assert comment, f"{match.group(1)} has no comment above it"
         assert "Default:" in " ".join(comment), f"{match.group(1)} does not state its default"
         documented.add(match.group(1))
-    expected = {f for s in _sections(Config).values() for f in s.model_fields}
+    expected = {f for s in _sections(config_model()).values() for f in s.model_fields}
     assert documented == expected
 
 
@@ -137,7 +144,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert err.key == "slack"
     assert str(err) == (
         "config error: slack: unknown key (known keys: model, inference, logging, bot, store, "
-        "platforms, telegram, discord, http)"
+        "platforms, discord, http, telegram)"
     )
 
 
@@ -306,7 +313,7 @@ def test_valid_values_are_read(tmp_path: Path) -> None:
 
 
 def test_config_is_frozen() -> None:
-    config = Config()
+    config = default_config()
     with pytest.raises(ValidationError):
         config.inference.max_batch_size = 3
 
@@ -513,7 +520,7 @@ def test_sections_are_separate_models() -> None:
 
 
 def test_bot_section_defaults_are_the_chat_defaults() -> None:
-    from bot.chat_settings import ChatSettings
+    from moodmoji.bot.chat_settings import ChatSettings
 
     assert Config().bot.chat_settings() == ChatSettings()
 
@@ -537,3 +544,144 @@ def test_store_path_is_anchored_at_the_config_file(tmp_path: Path) -> None:
     )
     memory = write(tmp_path, "store:\n  path: ':memory:'\n")
     assert load_config(memory, environ={}).store.path == ":memory:"
+
+
+# --- MOODMOJI_<SECTION>__<KEY> overrides from the environment -----------------------------------
+
+
+def test_env_overrides_int_float_str_bool_and_nested_keys(tmp_path: Path) -> None:
+    environ = {
+        "MOODMOJI_HTTP__PORT": "9000",
+        "MOODMOJI_BOT__REACTION_THRESHOLD": "0.7",
+        "MOODMOJI_BOT__MODE": "react",
+        "MOODMOJI_DISCORD__MESSAGE_CONTENT": "false",
+        "MOODMOJI_BOT__CUSTOM_EMOJI__JOY": "<:pepe:123456789012345678>",
+        "MOODMOJI_INFERENCE__PROVIDERS": '["CUDAExecutionProvider", "CPUExecutionProvider"]',
+        "MOODMOJI_STORE__PATH": "/data/m.sqlite3",
+    }
+    config = load_config(write(tmp_path, ""), environ=environ)
+    assert config.http.port == 9000
+    assert config.bot.reaction_threshold == 0.7
+    assert config.bot.mode == "react"
+    assert config.discord.message_content is False
+    assert dict(config.bot.custom_emoji) == {"joy": "<:pepe:123456789012345678>"}
+    assert config.inference.providers == ("CUDAExecutionProvider", "CPUExecutionProvider")
+    assert config.store.path == "/data/m.sqlite3"
+    # Everything else keeps the file's (here: the built-in) values.
+    assert config.inference.max_batch_size == 32
+
+
+def test_env_overrides_apply_without_a_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./config.yaml: the defaults, overridden
+    config = load_config(environ={"MOODMOJI_INFERENCE__MAX_BATCH_SIZE": "8"})
+    assert config.inference.max_batch_size == 8
+    assert config.inference.max_wait_ms == 5.0
+
+
+def test_env_beats_yaml_and_merges_with_it(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "bot:\n  reaction_threshold: 0.5\n  max_suggestions: 1\n"
+        "  custom_emoji: {sadness: '<:cry:123456789012345678>'}\nhttp:\n  port: 8000\n",
+    )
+    environ = {
+        "MOODMOJI_BOT__REACTION_THRESHOLD": "0.9",
+        "MOODMOJI_BOT__CUSTOM_EMOJI__JOY": "<:pepe:123456789012345678>",
+    }
+    config = load_config(path, environ=environ)
+    assert config.bot.reaction_threshold == 0.9  # the environment wins
+    assert config.bot.max_suggestions == 1  # the rest of the section stays the file's
+    assert config.http.port == 8000
+    assert dict(config.bot.custom_emoji) == {
+        "sadness": "<:cry:123456789012345678>",
+        "joy": "<:pepe:123456789012345678>",
+    }
+
+
+def test_env_override_names_are_case_insensitive(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, ""), environ={"moodmoji_Logging__Level": "debug"})
+    assert config.logging.level == "DEBUG"
+
+
+def test_env_override_replaces_an_empty_section(tmp_path: Path) -> None:
+    path = write(tmp_path, "http:\n  # port: 1\n")
+    assert load_config(path, environ={"MOODMOJI_HTTP__PORT": "9000"}).http.port == 9000
+
+
+def test_env_override_of_an_unknown_key_names_key_and_variable(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, ""), environ={"MOODMOJI_BOT__NOPE": "1"})
+    assert err.key == "bot.nope"
+    assert "unknown key" in err.problem
+    assert "MOODMOJI_BOT__NOPE" in str(err)
+
+
+def test_env_override_of_an_unknown_section_is_an_unknown_key(tmp_path: Path) -> None:
+    err = error_of(write(tmp_path, ""), environ={"MOODMOJI_INFERNCE__MAX_CHARS": "10"})
+    assert err.key == "infernce"
+    assert "did you mean inference?" in err.problem
+    assert "MOODMOJI_INFERNCE__MAX_CHARS" in str(err)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "key", "problem"),
+    [
+        ("MOODMOJI_HTTP__PORT", "lots", "http.port", "valid integer"),
+        ("MOODMOJI_HTTP__PORT", "70000", "http.port", "less than or equal to 65535"),
+        ("MOODMOJI_BOT__REACTION_THRESHOLD", "1.5", "bot.reaction_threshold", "less than"),
+        ("MOODMOJI_INFERENCE__MAX_WAIT_MS", "nan", "inference.max_wait_ms", "finite number"),
+        ("MOODMOJI_INFERENCE__MAX_BATCH_SIZE", "2.5", "inference.max_batch_size", "integer"),
+        ("MOODMOJI_DISCORD__MESSAGE_CONTENT", "maybe", "discord.message_content", "boolean"),
+        ("MOODMOJI_LOGGING__FORMAT", "xml", "logging.format", "'text' or 'json'"),
+        ("MOODMOJI_INFERENCE__PROVIDERS", '["cpu"]', "inference.providers[0]", "provider"),
+        ("MOODMOJI_INFERENCE__PROVIDERS", "CPUExecutionProvider", "inference.providers", "JSON"),
+        ("MOODMOJI_BOT__CUSTOM_EMOJI__JOY", ":pepe:", "bot.custom_emoji", "custom emoji"),
+    ],
+)
+def test_bad_env_value_names_key_and_variable(
+    tmp_path: Path, variable: str, value: str, key: str, problem: str
+) -> None:
+    err = error_of(write(tmp_path, ""), environ={variable: value})
+    assert err.key == key
+    assert problem in err.problem
+    assert str(err).startswith(f"config error: {key}: ")
+    assert variable in str(err)
+    assert value not in str(err)  # the value is never echoed
+
+
+def test_bad_env_value_is_checked_like_the_file_value(tmp_path: Path) -> None:
+    from_file = error_of(write(tmp_path, "http:\n  port: 70000\n"))
+    from_env = error_of(write(tmp_path, ""), environ={"MOODMOJI_HTTP__PORT": "70000"})
+    assert from_env.key == from_file.key
+    assert from_env.problem.startswith(from_file.problem)
+
+
+def test_env_override_error_without_a_config_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError) as info:
+        load_config(environ={"MOODMOJI_HTTP__PORT": "-1"})
+    assert info.value.key == "http.port"
+    assert "MOODMOJI_HTTP__PORT" in str(info.value)
+
+
+def test_variables_without_the_delimiter_are_not_overrides(tmp_path: Path) -> None:
+    environ = {
+        "MOODMOJI_TELEGRAM_TOKEN": "123:abc",
+        "MOODMOJI_DISCORD_TOKEN": "MTIz.abc",
+        "MOODMOJI_HTTP_TOKEN": "s3cr3t",
+        "MOODMOJI_TOKEN": "x",
+        "MOODMOJI_CACHE_DIR": "/tmp/cache",
+        "MOODMOJI_CONFIG": "/etc/moodmoji.yaml",
+        "MOODMOJI_MODEL": "/srv/bundle",
+        "MOODMOJI_HTTP": "9000",
+        "MOODMOJI_BOT": '{"mode": "off"}',
+        "OTHER_BOT__MODE": "off",
+    }
+    path = write(tmp_path, "")
+    assert load_config(path, environ=environ) == load_config(path, environ={})
+    # ${NAME} references still read them, as before.
+    path = write(tmp_path, "model:\n  path: ${MOODMOJI_MODEL}\n")
+    assert load_config(path, environ=environ).model.path == "/srv/bundle"

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.chat_settings import ChatSettings, Mode
-from bot.decision import Decision
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.pacing import Pacer
-from bot.platforms import load_telegram_reactions
-from bot.store import SettingsStore
-from inference.vocabulary import EmojiVocabulary, Tone
+from moodmoji.adapters.telegram.info import load_telegram_reactions
+from moodmoji.bot.chat_settings import ChatSettings, Mode
+from moodmoji.bot.chats import NoStoreError
+from moodmoji.bot.decision import Decision
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
+from moodmoji.bot.pacing import Pacer
+from moodmoji.bot.store import SettingsStore
+from moodmoji.inference.vocabulary import EmojiVocabulary, Tone
 from tests.conftest import BotFactory
 
 VOCABULARY = EmojiVocabulary.load()
@@ -78,7 +79,7 @@ def store(tmp_path: Path) -> SettingsStore:
 # --- decisions across moods and platforms -----------------------------------------------------
 
 
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", [Platform.GENERIC, Platform.DISCORD, Platform.TELEGRAM])
 def test_every_decision_fits_its_platform(make_bot: BotFactory, platform: Platform) -> None:
     bot = make_bot(generic_max=3, discord_max=2)
     texts = list(MESSAGES.values())
@@ -94,7 +95,7 @@ def test_every_decision_fits_its_platform(make_bot: BotFactory, platform: Platfo
         assert decision.moods and decision.why.thresholds["reaction"] == 0.85
 
 
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", [Platform.GENERIC, Platform.DISCORD, Platform.TELEGRAM])
 @pytest.mark.parametrize(
     "kind, expect_reaction, forbidden_tones",
     [
@@ -135,6 +136,27 @@ def test_grief_gets_sympathy_and_celebration_gets_cheer(make_bot: BotFactory) ->
     assert not {s.intent for s in grief.suggestions} & {"congratulate", "celebrate", "laugh"}
     assert party.mood == "joy" and party.reactions
     assert {s.intent for s in party.suggestions} & {"wish-well", "celebrate", "congratulate"}
+
+
+def test_the_decision_carries_the_value_that_passed_the_gate(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    party, meeting = bot.decide_many([message(CELEBRATION), message(LOGISTICS)], explicit=True)
+    trigger = bot.analyzer.analyze([CELEBRATION])[0].trigger
+    assert party.reactions and party.gate is not None and trigger is not None
+    # the trigger probability was compared with the threshold, not the reaction's own score
+    assert (party.gate.basis, party.gate.threshold) == ("trigger", 0.85) and party.gate.passed
+    assert party.gate.score == round(trigger, 4) != party.reactions[0].score
+    gate_step = next(s for s in party.why.steps if s.rule == "confidence-gate")
+    assert f"probability {party.gate.score:.2f} (threshold 0.85)" in gate_step.detail
+    assert party.as_dict()["gate"] == {
+        "basis": "trigger",
+        "score": party.gate.score,
+        "threshold": 0.85,
+        "passed": True,
+    }
+    assert meeting.gate is not None and not meeting.gate.passed and not meeting.reactions
+    off = make_bot(defaults=ChatSettings(mode=Mode.SUGGEST)).decide(message(CELEBRATION))
+    assert off.gate is None and off.as_dict()["gate"] is None  # no reactions asked for
 
 
 def test_chat_available_reactions_and_custom_emoji(make_bot: BotFactory) -> None:
@@ -260,18 +282,18 @@ def test_moods_are_counted_and_no_text_is_stored(
         assert b"Zyxwvut" not in data and b"grandmother" not in data
 
 
-def test_forget_user_and_chat(make_bot: BotFactory, store: SettingsStore) -> None:
+async def test_forget_user_and_chat(make_bot: BotFactory, store: SettingsStore) -> None:
     bot = make_bot(store=store)
-    store.set_opt_out("generic", "user", "alice", True)
+    await bot.chats.opt_out("generic", "user", "alice")
     bot.decide(message(CELEBRATION, chat="c1", author="bob"))
-    store.update_chat("generic", "c1", mode="react")
-    assert bot.forget_user(Platform.GENERIC, "alice").total == 1
-    report = bot.forget_chat(Platform.GENERIC, "c1")
+    await bot.chats.update("generic", "c1", mode="react")
+    assert (await bot.chats.forget_user(Platform.GENERIC, "alice")).total == 1
+    report = await bot.chats.forget_chat(Platform.GENERIC, "c1")
     assert report.chats == 1 and report.mood_rows == 1
     assert store.mood_counts("generic", "c1") == {}
     assert bot.decide(message(CELEBRATION, author="alice")).skipped is None
-    with pytest.raises(RuntimeError, match="no settings store"):
-        make_bot().forget_user(Platform.GENERIC, "alice")
+    with pytest.raises(NoStoreError, match="no settings store"):
+        await make_bot().chats.forget_user(Platform.GENERIC, "alice")
 
 
 # --- odd input and the asynchronous path --------------------------------------------------------
@@ -291,7 +313,7 @@ ODD = [
 
 def test_odd_text_never_raises(make_bot: BotFactory) -> None:
     bot = make_bot()
-    for platform in Platform:
+    for platform in (Platform.GENERIC, Platform.DISCORD, Platform.TELEGRAM):
         decisions = bot.decide_many(
             [message(t, platform=platform, number=i) for i, t in enumerate(ODD)], explicit=True
         )
@@ -332,8 +354,8 @@ async def test_adecide_skips_opted_out_without_inference(
 
 
 async def test_from_config_keeps_settings_across_restarts(tmp_path: Path) -> None:
-    from bot.config import load_config
-    from bot.core import MoodBot
+    from moodmoji.bot.config import load_config
+    from moodmoji.bot.core import MoodBot
 
     config_file = tmp_path / "config.yaml"
     config_file.write_text(
@@ -344,9 +366,9 @@ async def test_from_config_keeps_settings_across_restarts(tmp_path: Path) -> Non
     config = load_config(config_file, environ={})
     first = MoodBot.from_config(config)
     assert first.defaults.reaction_threshold == 0.5
-    assert first.store is not None
-    first.store.update_chat("telegram", "42", mode="suggest")
-    first.store.set_opt_out("telegram", "user", "7", True)
+    assert first.chats.keeps_state
+    await first.chats.update("telegram", "42", mode="suggest")
+    await first.chats.opt_out("telegram", "user", "7")
     await first.aclose()
     assert (tmp_path / "state" / "moodmoji.sqlite3").is_file()
 
@@ -375,3 +397,12 @@ def test_suggest_false_skips_ranking_replies_and_true_forces_it(make_bot: BotFac
     off = make_bot(defaults=ChatSettings(mode=Mode.REACT))
     forced = off.decide(message, explicit=False, suggest=True)
     assert forced.suggestions == usual.suggestions
+
+
+def test_a_platform_no_adapter_registered_gets_the_generic_rules(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    assert Platform("slack") not in bot.platforms
+    decision = bot.decide(message(CELEBRATION, platform=Platform("slack")), explicit=True)
+    expected = bot.decide(message(CELEBRATION, platform=Platform.GENERIC), explicit=True)
+    assert decision.reactions == expected.reactions
+    assert any(s.rule == "platform" and "slack" in s.detail for s in decision.why.steps)

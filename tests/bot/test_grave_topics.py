@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decision import Tag
-from bot.grave_topics import grave_topic
-from bot.policy import assess
+from moodmoji.bot.decision import Tag
+from moodmoji.bot.grave_topics import grave_topic
+from moodmoji.bot.policy import assess
 
 
 @pytest.mark.parametrize(

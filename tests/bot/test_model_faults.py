@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.default_model import resolve_model_dir
+from moodmoji.inference.default_model import resolve_model_dir
 
 pytestmark = pytest.mark.reliability
 
@@ -88,7 +88,7 @@ def moodmoji(command: str, model: Path, cwd: Path) -> subprocess.CompletedProces
         [
             sys.executable,
             "-m",
-            "bot.cli",
+            "moodmoji.tools.cli",
             "--config",
             str(config),
             command,

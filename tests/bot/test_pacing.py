@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.chat_settings import ChatSettings
-from bot.pacing import Pacer
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.pacing import Pacer
 
 
 class Clock:

@@ -7,19 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from bot.decision import Candidate
-from bot.messages import Platform
-from bot.platforms import (
+from moodmoji.adapters.discord.info import discord_rules
+from moodmoji.adapters.telegram.info import (
     TELEGRAM_FALLBACKS_FILE,
-    PlatformDataError,
-    PlatformRules,
     load_telegram_fallbacks,
     load_telegram_reactions,
+    telegram_rules,
 )
-from inference.vocabulary import EmojiVocabulary, Tone, emoji_key
+from moodmoji.bot.decision import Candidate
+from moodmoji.bot.messages import Platform
+from moodmoji.bot.platforms import PlatformDataError, PlatformRules
+from moodmoji.inference.vocabulary import EmojiVocabulary, Tone, emoji_key
 
 VOCABULARY = EmojiVocabulary.load()
-TELEGRAM = PlatformRules.telegram()
+TELEGRAM = telegram_rules()
 
 
 def test_telegram_list_equals_ptb_enum_verbatim() -> None:
@@ -89,8 +90,8 @@ def test_telegram_chat_available_reactions_narrow_the_list() -> None:
 
 def test_discord_takes_any_unicode_emoji_up_to_the_count() -> None:
     candidates = [Candidate(e, 0.9 - i / 10) for i, e in enumerate(["🍕", "😍", "🎉", "👏"])]
-    one, _ = PlatformRules.discord().fit(candidates)
-    three, _ = PlatformRules.discord(max_reactions=3).fit(candidates)
+    one, _ = discord_rules().fit(candidates)
+    three, _ = discord_rules(max_reactions=3).fit(candidates)
     assert [r.emoji for r in one] == ["🍕"]
     assert [r.emoji for r in three] == ["🍕", "😍", "🎉"]
 
@@ -98,7 +99,7 @@ def test_discord_takes_any_unicode_emoji_up_to_the_count() -> None:
 def test_discord_custom_emoji_by_emoji_and_by_mood() -> None:
     parrot, pepe = "<a:partyparrot:123456789012345678>", "<:pepehappy:223456789012345678>"
     candidates = [Candidate("🍕", 0.9, ("topic",)), Candidate("🎉", 0.8, ("mood",))]
-    rules = PlatformRules.discord(max_reactions=2)
+    rules = discord_rules(max_reactions=2)
     by_emoji, steps = rules.fit(candidates, custom_emoji={"🎉": parrot})
     assert [(r.emoji, r.stands_for) for r in by_emoji] == [("🍕", None), (parrot, "🎉")]
     assert [s.rule for s in steps] == ["custom-emoji"]

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decision import Candidate, Tag
-from bot.platforms import PlatformRules
-from bot.policy import ReactionPolicy, Sensitivity, assess
-from inference.vocabulary import EmojiVocabulary, Tone
+from moodmoji.adapters.discord.info import discord_rules
+from moodmoji.adapters.telegram.info import telegram_rules
+from moodmoji.bot.decision import Candidate, Tag
+from moodmoji.bot.platforms import PlatformRules
+from moodmoji.bot.policy import ReactionPolicy, Sensitivity, assess
+from moodmoji.inference.vocabulary import EmojiVocabulary, Tone
 
 VOCABULARY = EmojiVocabulary.load()
 POLICY = ReactionPolicy(VOCABULARY)
 RULES = {
     "generic": PlatformRules.generic(3),
-    "discord": PlatformRules.discord(2),
-    "telegram": PlatformRules.telegram(),
+    "discord": discord_rules(max_reactions=2),
+    "telegram": telegram_rules(),
 }
 
 
@@ -154,3 +156,36 @@ def test_on_telegram_a_sendable_candidate_goes_before_a_stand_in() -> None:
     # platforms that take any emoji keep the order
     reactions, _ = POLICY.choose(candidates, CALM, 0.5, RULES["discord"], trigger=0.9)
     assert [r.emoji for r in reactions] == ["🍕", "🤩"]
+
+
+def test_the_gate_is_the_value_compared_with_the_threshold() -> None:
+    # without a trigger head: 🥳 scores 0.55 alone, and what passed 0.65 is 🥳 with the
+    # runners-up that agree on joy, the value the agreement step names
+    engaged = [
+        Candidate("🥳", 0.55, ("emoji-head", "mood")),
+        Candidate("🤩", 0.54, ("emotion",)),
+        Candidate("😄", 0.51, ("mood",)),
+        Candidate("🎉", 0.48, ("mood",)),
+    ]
+    reactions, steps = POLICY.choose(engaged, CALM, 0.65, RULES["discord"])
+    gate = POLICY.gate(engaged, CALM, 0.65)
+    assert gate is not None and gate.basis == "best-candidate" and gate.passed
+    assert reactions[0].score == 0.55 and gate.score != reactions[0].score
+    assert f"{gate.score:.2f} with" in steps[0].detail
+    assert gate.describe() == f"best candidate {gate.score:.2f} ≥ threshold 0.65 (passed)"
+    # refused: the gate names the value that fell short
+    mixed = [Candidate("🥳", 0.55), Candidate("😢", 0.54), Candidate("🍕", 0.5)]
+    _, steps = POLICY.choose(mixed, CALM, 0.65, RULES["discord"])
+    refused = POLICY.gate(mixed, CALM, 0.65)
+    assert refused is not None and not refused.passed and refused.score == 0.55
+    assert "scores 0.55, under the threshold 0.65" in steps[0].detail
+    # with a trigger head, the trigger is compared, whatever the candidates score
+    learned = POLICY.gate(engaged, CALM, 0.85, trigger=0.91)
+    assert learned is not None and (learned.basis, learned.score, learned.passed) == (
+        "trigger",
+        0.91,
+        True,
+    )
+    assert learned.describe() == "reader would react 0.91 ≥ threshold 0.85 (passed)"
+    # nothing left to gate without a trigger: no gate
+    assert POLICY.gate(PARTY[:2], SOMBER, 0.5) is None

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.printable import EscapingFormatter, Verbatim, printable
+from moodmoji.bot.printable import EscapingFormatter, Verbatim, printable
 
 
 @pytest.mark.parametrize(

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.chat_settings import ChatSettings, Mode
-from bot.store import (
+from moodmoji.bot.chat_settings import ChatSettings, Mode
+from moodmoji.bot.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     DeletionReport,
@@ -152,7 +152,7 @@ def test_stale_override_is_skipped_with_a_warning(
             "INSERT INTO chat_settings (platform, chat_id, overrides) VALUES (?, ?, ?)",
             ("telegram", "7", json.dumps(stale)),
         )
-    with caplog.at_level(logging.WARNING, logger="bot.store"):
+    with caplog.at_level(logging.WARNING, logger="moodmoji.bot.store"):
         settings = store.chat_settings("telegram", 7, ChatSettings())
     assert settings == ChatSettings(max_suggestions=2)
     text = caplog.text

@@ -22,18 +22,21 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import pytest
 
-from bot.chat_settings import ChatSettings
-from bot.core import MoodBot
-from bot.messages import IncomingMessage, Platform
-from bot.store import SettingsStore, StoreError
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.chats import ChatsUnavailable
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.messages import IncomingMessage, Platform
+from moodmoji.bot.store import SettingsStore, StoreError
 from tests.conftest import BotFactory
+
+T = TypeVar("T")
 
 pytestmark = pytest.mark.reliability
 
@@ -99,9 +102,19 @@ def writes(store: SettingsStore, bot: MoodBot) -> dict[str, Callable[[], object]
         "record_mood": lambda: store.record_mood(TG, -1001, "joy", day=DAY),
         "delete_user": lambda: store.delete_user(TG, "u-out"),
         "delete_chat": lambda: store.delete_chat(TG, -1001),
-        "bot.forget_user": lambda: bot.forget_user(Platform.TELEGRAM, "u-out"),
-        "bot.forget_chat": lambda: bot.forget_chat(Platform.TELEGRAM, "-1001"),
+        "chats.forget_user": lambda: through_core(bot.chats.forget_user(TG, "u-out")),
+        "chats.forget_chat": lambda: through_core(bot.chats.forget_chat(TG, "-1001")),
     }
+
+
+def through_core(operation: Coroutine[Any, Any, T]) -> T:
+    """Runs a chat operation of the core; a store failure comes back as the store's own error."""
+    try:
+        return asyncio.run(operation)
+    except ChatsUnavailable as exc:
+        assert isinstance(exc.__cause__, StoreError)
+        assert exc.busy == exc.__cause__.busy
+        raise exc.__cause__  # noqa: B904 - the store error itself, with its sqlite3 cause
 
 
 def assert_clear(error: StoreError, db: Path, problem: str) -> None:
@@ -196,7 +209,7 @@ def test_an_exclusive_lock_refuses_every_write_clearly_and_loses_nothing(
         # WAL: reads go on while another connection writes, and see only committed data.
         assert_seed_intact(store)
         assert store.opt_out(TG, None, "holder") is None
-        assert bot.settings_for(Platform.TELEGRAM, "-1002").max_suggestions == 1
+        assert through_core(bot.chats.settings(TG, "-1002")).max_suggestions == 1
     assert refused == 9
     after = dump(db)
     holder_row = [r for r in after["opt_outs"] if r[2] == "holder"]
@@ -206,7 +219,7 @@ def test_an_exclusive_lock_refuses_every_write_clearly_and_loses_nothing(
     assert store.update_chat(TG, -1002, max_suggestions=3) == {"max_suggestions": 3}
     store.record_mood(TG, -1001, "joy", day=DAY)
     assert store.mood_counts(TG, -1001) == {DAY.isoformat(): {"joy": 4, "sadness": 1}}
-    assert bot.forget_user(Platform.TELEGRAM, "u-out").opt_outs == 1
+    assert through_core(bot.chats.forget_user(TG, "u-out")).opt_outs == 1
     store.close()
     with SettingsStore.open(db, read_only=True) as fresh:
         assert fresh.chat_overrides(TG, -1002) == {"max_suggestions": 3}
@@ -271,7 +284,7 @@ def test_a_read_only_store_beside_a_live_writer(db: Path, make_bot: BotFactory) 
     writer.update_chat(TG, "new-chat", mode="suggest")
     writer.record_mood(TG, -1001, "joy", day=DAY)
     assert reader.chat_overrides(TG, "new-chat") == {"mode": "suggest"}
-    assert bot.settings_for(Platform.TELEGRAM, "new-chat").mode.suggests
+    assert through_core(bot.chats.settings(TG, "new-chat")).mode.suggests
     assert reader.mood_counts(TG, -1001) == {DAY.isoformat(): {"joy": 4, "sadness": 1}}
     reader.close()
     writer.update_chat(TG, "new-chat", max_suggestions=2)
@@ -485,7 +498,7 @@ async def test_a_failed_mood_count_still_gives_the_decision(
                 await asyncio.wait_for(bot.adecide(message(-1001, "u2", 2)), NO_HANG_S),
             ]
         finally:
-            bot.store = None  # closed by failing_mood_writes, after this test read the counts
+            bot._store = None  # closed by failing_mood_writes, after this test read the counts
             await bot.aclose()
         assert [d.moods for d in got] == [d.moods for d in expected]
         assert [d.reactions for d in got] == [d.reactions for d in expected]
@@ -602,7 +615,7 @@ NO_ROOM = """
 import resource, signal, sys
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))  # no file may grow: a full disk for SQLite
-from bot.store import SettingsStore, StoreError
+from moodmoji.bot.store import SettingsStore, StoreError
 try:
     SettingsStore.open(sys.argv[1])
 except StoreError as exc:

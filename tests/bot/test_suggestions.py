@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.chat_settings import ChatSettings
-from bot.core import MoodBot
-from bot.decision import Decision, Tag
-from bot.messages import IncomingMessage, Platform
-from bot.policy import Sensitivity
-from bot.suggestions import (
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.decision import Decision, Tag
+from moodmoji.bot.messages import IncomingMessage, Platform
+from moodmoji.bot.policy import Sensitivity
+from moodmoji.bot.suggestions import (
     ASKED_FLOOR,
     CASUAL_INTENTS,
     CHEERFUL_INTENTS,
@@ -32,10 +32,10 @@ from bot.suggestions import (
     ReplyBankError,
     Suggester,
 )
-from inference.analyzer import Analyzer
-from inference.default_model import resolve_model_dir
-from inference.emoji_names import emoji_like
-from inference.vocabulary import Tone
+from moodmoji.inference.analyzer import Analyzer
+from moodmoji.inference.default_model import resolve_model_dir
+from moodmoji.inference.emoji_names import emoji_like
+from moodmoji.inference.vocabulary import Tone
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "data" / "suggestion_messages.jsonl"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from inference.datasets import EMOTION_LABELS, GOEMOTIONS_LABELS, TWEETEVAL_EMOJI
-from inference.export.labels import mood_map
-from inference.manifest import HeadKind, HeadSpec, Manifest
-from inference.results import HeadResult, Prediction
+from moodmoji.inference.datasets import EMOTION_LABELS, GOEMOTIONS_LABELS, TWEETEVAL_EMOJI
+from moodmoji.inference.export.labels import mood_map
+from moodmoji.inference.manifest import HeadKind, HeadSpec, Manifest
+from moodmoji.inference.results import HeadResult, Prediction
 
 
 def default_like_manifest() -> Manifest:

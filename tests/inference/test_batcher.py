@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
-from inference.batcher import BatcherStats, MicroBatcher
-from inference.errors import BatcherClosed, BatchFailed, InferenceError, QueueFull
-from inference.settings import BatchSettings
+from moodmoji.inference.batcher import BatcherStats, MicroBatcher
+from moodmoji.inference.errors import BatcherClosed, BatchFailed, InferenceError, QueueFull
+from moodmoji.inference.settings import BatchSettings
 
 Result = tuple[str, int]
 
@@ -447,7 +447,7 @@ def test_invalid_settings_are_rejected() -> None:
 
 async def test_texts_are_never_logged(caplog: pytest.LogCaptureFixture) -> None:
     secret = "my very private message"
-    caplog.set_level(logging.DEBUG, logger="inference.batcher")
+    caplog.set_level(logging.DEBUG, logger="moodmoji.inference.batcher")
     predictor = Predictor(fail_on=secret + " 2")
     async with MicroBatcher(predictor, settings(max_wait_ms=1)) as batcher:
         await batcher.submit(secret)

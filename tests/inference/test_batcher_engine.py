@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from inference.batcher import MicroBatcher
-from inference.engine import Engine
-from inference.settings import BatchSettings
+from moodmoji.inference.batcher import MicroBatcher
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.settings import BatchSettings
 
 WORDS = ["happy", "sad", "angry", "scared", "thanks", "yay we won", "funeral", "", "🎉", "meeting"]
 

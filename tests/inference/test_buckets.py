@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.buckets import BucketSettings, plan_buckets
+from moodmoji.inference.buckets import BucketSettings, plan_buckets
 
 
 def _padding(lengths: list[int], run: list[int]) -> float:

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from inference.bundle import ModelBundle
-from inference.errors import BundleError
+from moodmoji.inference.bundle import ModelBundle
+from moodmoji.inference.errors import BundleError
 from tests.inference.tiny_bundle import build_tiny_bundle
 
 

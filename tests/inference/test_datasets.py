@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from inference.datasets import (
+from moodmoji.inference.datasets import (
     COARSE_MOODS,
     EMOTION_LABELS,
     FACEBOOK_LABELS,
@@ -28,7 +28,7 @@ from inference.datasets import (
     read_dataset,
     split_files,
 )
-from inference.errors import InferenceError
+from moodmoji.inference.errors import InferenceError
 
 SHARED_DATA = Path("/work/shared/data")
 

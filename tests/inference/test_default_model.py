@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.analyzer import Analyzer
-from inference.datasets import EMOTION_LABELS, GOEMOTIONS_LABELS, TWEETEVAL_EMOJI
-from inference.default_model import DEFAULT_MODEL_DIR, resolve_model_dir
-from inference.engine import Engine
-from inference.manifest import HeadKind, HeadRole
-from inference.topics import GATE_FILE
-from inference.vocabulary import EmojiVocabulary, Tone
+from moodmoji.inference.analyzer import Analyzer
+from moodmoji.inference.datasets import EMOTION_LABELS, GOEMOTIONS_LABELS, TWEETEVAL_EMOJI
+from moodmoji.inference.default_model import DEFAULT_MODEL_DIR, resolve_model_dir
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.manifest import HeadKind, HeadRole
+from moodmoji.inference.topics import GATE_FILE
+from moodmoji.inference.vocabulary import EmojiVocabulary, Tone
 
 MAX_BUNDLE_BYTES = 30 * 1024 * 1024
 PLAYFUL_OR_PARTY = {"😂", "🤣", "😆", "😜", "🎉", "🥳", "🎊", "🤡", "😹"}

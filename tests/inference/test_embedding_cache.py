@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.embedding_cache import EmbeddingCache, FloatArray, texts_key, user_cache_dir
+from moodmoji.inference.embedding_cache import EmbeddingCache, FloatArray, texts_key, user_cache_dir
 
 TEXTS = ["pizza", "a birthday cake", "🐶"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inference.emoji_names import (
+from moodmoji.inference.emoji_names import (
     MAX_REPEAT,
     NAMES_FILE,
     EmojiNamer,
@@ -13,7 +13,7 @@ from inference.emoji_names import (
     normalise_emoji,
     spell_emoji,
 )
-from inference.hygiene import clean_text
+from moodmoji.inference.hygiene import clean_text
 
 JOY = ":face with tears of joy:"
 

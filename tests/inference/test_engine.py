@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.engine import Engine, sigmoid, softmax
-from inference.manifest import HeadKind
-from inference.settings import EngineSettings, HygieneSettings, SessionSettings
+from moodmoji.inference.engine import Engine, sigmoid, softmax
+from moodmoji.inference.manifest import HeadKind
+from moodmoji.inference.settings import EngineSettings, HygieneSettings, SessionSettings
 from tests.inference.tiny_bundle import EMOTIONS, TAGS, build_tiny_bundle
 
 ODD_TEXTS = [
@@ -142,14 +142,14 @@ def test_top_k_agrees_with_full_ranking(engine: Engine) -> None:
 
 
 def test_an_fp32_graph_runs_batches_whole(tiny_bundle: Path) -> None:
-    from inference.session import batch_coupled
+    from moodmoji.inference.session import batch_coupled
 
     assert not batch_coupled(tiny_bundle / "model.onnx")
     assert not Engine.from_path(tiny_bundle).bundle.row_wise
 
 
 def test_batch_coupling_is_found_across_read_chunks(tmp_path: Path) -> None:
-    from inference import session
+    from moodmoji.inference import session
 
     graph = tmp_path / "model.onnx"
     op = b"DynamicQuantizeLinear"
@@ -163,7 +163,7 @@ def test_batch_coupling_is_found_across_read_chunks(tmp_path: Path) -> None:
 def test_a_row_wise_engine_counts_one_run_per_call(tiny_bundle: Path) -> None:
     import dataclasses
 
-    from inference.bundle import ModelBundle
+    from moodmoji.inference.bundle import ModelBundle
 
     engine = Engine(dataclasses.replace(ModelBundle.load(tiny_bundle), row_wise=True))
     batched = engine.predict(["happy", "sad and scared", ""])
@@ -181,7 +181,7 @@ def test_a_row_wise_engine_counts_one_run_per_call(tiny_bundle: Path) -> None:
 def test_parallel_bucketed_runs_give_every_text_its_own_answer(
     tiny_bundle: Path, parallel_runs: int
 ) -> None:
-    from inference.buckets import BucketSettings
+    from moodmoji.inference.buckets import BucketSettings
 
     texts = ["happy " * n + "sad" * (n % 3) for n in range(1, 40)] + ["", "🎉", "sad sad sad"]
     settings = EngineSettings(

@@ -31,19 +31,19 @@ import onnxruntime as ort
 import pytest
 from onnxruntime.capi.onnxruntime_pybind11_state import RuntimeException
 
-from bot.chat_settings import ChatSettings
-from bot.core import MoodBot, default_rules
-from bot.errors import CoreError, DecisionFailed
-from bot.messages import IncomingMessage, Platform
-from bot.policy import ReactionPolicy
-from bot.suggestions import Suggester
-from inference.analyzer import Analysis, Analyzer
-from inference.batcher import MicroBatcher
-from inference.engine import Engine
-from inference.errors import BatchFailed
-from inference.hygiene import clean_text
-from inference.results import Prediction
-from inference.settings import BatchSettings
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.core import MoodBot, default_rules
+from moodmoji.bot.errors import CoreError, DecisionFailed
+from moodmoji.bot.messages import IncomingMessage, Platform
+from moodmoji.bot.policy import ReactionPolicy
+from moodmoji.bot.suggestions import Suggester
+from moodmoji.inference.analyzer import Analysis, Analyzer
+from moodmoji.inference.batcher import MicroBatcher
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import BatchFailed
+from moodmoji.inference.hygiene import clean_text
+from moodmoji.inference.results import Prediction
+from moodmoji.inference.settings import BatchSettings
 from tests.conftest import BotFactory
 
 pytestmark = pytest.mark.reliability

@@ -21,11 +21,11 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from tokenizers import Tokenizer
 
-from inference.analyzer import Analysis, Analyzer
-from inference.engine import Engine
-from inference.manifest import TOKENIZER_FILE, HeadKind
-from inference.results import Prediction
-from inference.vocabulary import MOODS
+from moodmoji.inference.analyzer import Analysis, Analyzer
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.manifest import TOKENIZER_FILE, HeadKind
+from moodmoji.inference.results import Prediction
+from moodmoji.inference.vocabulary import MOODS
 from tests.inference.test_hygiene_properties import PROPERTY, chat_batches
 
 pytestmark = pytest.mark.reliability

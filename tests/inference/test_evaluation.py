@@ -11,15 +11,15 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from inference.datasets import EMOTION, GOEMOTIONS, TWEETEVAL, Dataset, read_dataset
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.evaluation import EVAL_BATCH, match_head
-from inference.evaluation import evaluate as evaluate_bundle
-from inference.export import export_checkpoint
-from inference.manifest import HeadKind, HeadSpec, Manifest
-from inference.metrics import multi_label_scores, single_label_scores
-from inference.results import Prediction
+from moodmoji.inference.datasets import EMOTION, GOEMOTIONS, TWEETEVAL, Dataset, read_dataset
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.evaluation import EVAL_BATCH, match_head
+from moodmoji.inference.evaluation import evaluate as evaluate_bundle
+from moodmoji.inference.export import export_checkpoint
+from moodmoji.inference.manifest import HeadKind, HeadSpec, Manifest
+from moodmoji.inference.metrics import multi_label_scores, single_label_scores
+from moodmoji.inference.results import Prediction
 from tests.inference.export.checkpoints import (
     CHAT_TEXTS,
     EMOTION_LABELS,

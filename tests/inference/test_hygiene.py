@@ -7,8 +7,8 @@ import unicodedata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inference.hygiene import clean_text
-from inference.settings import HygieneSettings
+from moodmoji.inference.hygiene import clean_text
+from moodmoji.inference.settings import HygieneSettings
 
 
 def test_nfc_normalisation() -> None:

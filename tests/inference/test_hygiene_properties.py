@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from inference.hygiene import clean_text
-from inference.settings import HygieneSettings
+from moodmoji.inference.hygiene import clean_text
+from moodmoji.inference.settings import HygieneSettings
 
 pytestmark = pytest.mark.reliability
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference.metrics import (
+from moodmoji.inference.metrics import (
     THRESHOLD_GRID,
     Scores,
     cross_fitted_scores,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from inference.manifest import HeadKind, HeadSpec, Manifest
-from inference.moods import MoodFusion
-from inference.vocabulary import MOODS
+from moodmoji.inference.manifest import HeadKind, HeadSpec, Manifest
+from moodmoji.inference.moods import MoodFusion
+from moodmoji.inference.vocabulary import MOODS
 from tests.inference.predictions import default_like_manifest, prediction
 
 

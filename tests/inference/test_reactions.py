@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decision import Candidate, Tag
-from bot.policy import ReactionPolicy, assess
-from inference.moods import MoodFusion
-from inference.reactions import MIN_SCORE, ReactionRanker
-from inference.results import Prediction
-from inference.topics import TopicMatch
-from inference.vocabulary import EmojiVocabulary, Tone
+from moodmoji.bot.decision import Candidate, Tag
+from moodmoji.bot.policy import ReactionPolicy, assess
+from moodmoji.inference.moods import MoodFusion
+from moodmoji.inference.reactions import MIN_SCORE, ReactionRanker
+from moodmoji.inference.results import Prediction
+from moodmoji.inference.topics import TopicMatch
+from moodmoji.inference.vocabulary import EmojiVocabulary, Tone
 from tests.inference.predictions import default_like_manifest, prediction
 
 

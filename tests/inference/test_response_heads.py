@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from inference.analyzer import Analyzer
-from inference.engine import Engine
-from inference.errors import BundleError
-from inference.manifest import HeadRole, TextStep
-from inference.reactions import LEARNED_SOURCE
+from moodmoji.inference.analyzer import Analyzer
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import BundleError
+from moodmoji.inference.manifest import HeadRole, TextStep
+from moodmoji.inference.reactions import LEARNED_SOURCE
 from tests.inference.tiny_response_bundle import build_response_bundle, manifest_dict
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from inference.engine import Engine
-from inference.settings import EngineSettings, SessionSettings
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.settings import EngineSettings, SessionSettings
 
 
 def blas_threads() -> set[int]:

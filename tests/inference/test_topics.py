@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.topics import (
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.topics import (
     GATE_FILE,
     CalibrationExample,
     TopicGate,
@@ -19,7 +19,7 @@ from inference.topics import (
     fit_gate,
     read_calibration,
 )
-from inference.vocabulary import EmojiVocabulary
+from moodmoji.inference.vocabulary import EmojiVocabulary
 
 
 @pytest.fixture(scope="module")

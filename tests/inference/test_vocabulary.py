@@ -10,9 +10,9 @@ from typing import Any
 import emoji as emoji_lib
 import pytest
 
-from inference.datasets import GOEMOTIONS_LABELS, TWEETEVAL_EMOJI
-from inference.errors import InferenceError
-from inference.vocabulary import (
+from moodmoji.inference.datasets import GOEMOTIONS_LABELS, TWEETEVAL_EMOJI
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.vocabulary import (
     CATEGORIES,
     DEFAULT_VOCABULARY_FILE,
     MOODS,

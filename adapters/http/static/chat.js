@@ -47,7 +47,7 @@ async function request(method, path, body) {
       const data = await response.json().catch(() => null);
       const hadToken = Boolean(sessionStorage.getItem(TOKEN_KEY));
       const given = await askForToken(hadToken ? "That token was refused. Try again." : null);
-      if (!given) throw new ApiFailure(401, data?.error?.message || "a token is needed");
+      if (!given) throw new ApiFailure(401, data?.detail || "a token is needed");
       continue;
     }
     if (response.status === 503 && attempt < MAX_RETRIES) {
@@ -58,7 +58,7 @@ async function request(method, path, body) {
     }
     const data = await response.json().catch(() => null);
     if (!response.ok) {
-      throw new ApiFailure(response.status, data?.error?.message || response.statusText);
+      throw new ApiFailure(response.status, data?.detail || response.statusText);
     }
     return data;
   }
@@ -172,6 +172,16 @@ function chip(className, text, title) {
   return node;
 }
 
+// The confidence gate in words, as the terminal chat shows it (bot.decision.Gate.describe):
+// "reader would react 0.98 ≥ threshold 0.85 (passed)".
+function describeGate(gate) {
+  const what = gate.basis === "trigger" ? "reader would react" : "best candidate";
+  const digits = !gate.passed && Number(gate.score.toFixed(2)) === gate.threshold ? 4 : 2;
+  const sign = gate.passed ? "≥" : "<";
+  const verdict = gate.passed ? "passed" : "not passed";
+  return `${what} ${gate.score.toFixed(digits)} ${sign} threshold ${gate.threshold} (${verdict})`;
+}
+
 function renderAnalysis(container, message) {
   container.replaceChildren();
   if (message.error) {
@@ -189,14 +199,19 @@ function renderAnalysis(container, message) {
   }
   const reactions = document.createElement("div");
   reactions.className = "reactions";
+  // The gate (the value compared with the reaction threshold) is not a reaction's own score.
+  const gate = decision.gate ? describeGate(decision.gate) : null;
   if (decision.reactions.length) {
     for (const reaction of decision.reactions) {
-      reactions.appendChild(
-        chip("reaction", reaction.emoji, `reaction, score ${reaction.score.toFixed(2)}`),
-      );
+      const title = [`reaction: candidate score ${reaction.score.toFixed(2)}`];
+      if (gate) title.push(`gate: ${gate}`);
+      const node = chip("reaction", reaction.emoji, title.join("\n"));
+      if (decision.gate) node.dataset.gate = String(decision.gate.score);
+      reactions.appendChild(node);
     }
   } else {
-    reactions.appendChild(chip("abstain", "no reaction", "moodmoji abstains here"));
+    const title = gate ? `moodmoji abstains here; gate: ${gate}` : "moodmoji abstains here";
+    reactions.appendChild(chip("abstain", "no reaction", title));
   }
   const moods = document.createElement("div");
   moods.className = "moods";
@@ -240,6 +255,12 @@ function renderAnalysis(container, message) {
   const first = document.createElement("li");
   first.textContent = `candidates: ${candidates || "none"}`;
   list.appendChild(first);
+  if (gate) {
+    const item = document.createElement("li");
+    item.className = "gate";
+    item.textContent = `gate: ${gate}`;
+    list.appendChild(item);
+  }
   for (const step of decision.why.steps) {
     const item = document.createElement("li");
     item.textContent = `${step.rule}: ${step.detail}`;

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from adapters.common.answers import (
+from moodmoji.adapters.common.answers import (
     FORGET_USER_NOTE,
     forget_text,
     mood_counts_text,
     mood_text,
     why_text,
 )
-from bot.decision import Decision, Explanation, Reaction, Step, Tag
-from bot.store import DeletionReport
+from moodmoji.bot.decision import Decision, Explanation, Reaction, Step, Tag
+from moodmoji.bot.store import DeletionReport
 
 
 def decision() -> Decision:

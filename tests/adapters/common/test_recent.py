@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.common.recent import RecentDecisions
-from bot.decision import Decision
+from moodmoji.adapters.common.recent import RecentDecisions
+from moodmoji.bot.decision import Decision
 
 
 def test_remember_get_and_bound() -> None:

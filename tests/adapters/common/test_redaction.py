@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from adapters.common.redaction import REDACTED, protect_secret, redact
+from moodmoji.adapters.common.redaction import REDACTED, protect_secret, redact
 
 TOKEN = "123456789:AAHk-secret-token-for-tests_0123456789"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from adapters.common.refusals import RefusalMemory
+from moodmoji.adapters.common.refusals import RefusalMemory
 
 
 class Clock:

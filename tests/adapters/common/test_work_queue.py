@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from adapters.common.work_queue import WorkQueue
+from moodmoji.adapters.common.work_queue import WorkQueue
 
 
 class Clock:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +15,13 @@ import yarl
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.cog import MoodCog
-from adapters.discord.command import build_intents
-from adapters.discord.settings import DiscordSettings
-from bot.chat_settings import ChatSettings
-from bot.core import MoodBot
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.store import SettingsStore
+from moodmoji.adapters.discord.cog import MoodCog
+from moodmoji.adapters.discord.command import build_intents
+from moodmoji.adapters.discord.settings import DiscordSettings
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.discord.fake_discord import (
     ADD_REACTIONS,
     MANAGE_GUILD,
@@ -138,9 +138,19 @@ async def world(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[World]:
 
 
 @pytest.fixture()
-async def moodbot(make_bot: BotFactory, tmp_path: Path) -> AsyncIterator[MoodBot]:
+def store(tmp_path: Path) -> Iterator[SettingsStore]:
+    """The real SQLite settings store of :func:`moodbot` (tests seed and check it directly)."""
+    opened = SettingsStore.open(tmp_path / "s.sqlite3")
+    try:
+        yield opened
+    finally:
+        opened.close()  # idempotent: the core closes it first
+
+
+@pytest.fixture()
+async def moodbot(make_bot: BotFactory, store: SettingsStore) -> AsyncIterator[MoodBot]:
     """A real bot core on the default model and a real SQLite file, without pacing."""
-    bot = make_bot(store=SettingsStore.open(tmp_path / "s.sqlite3"), defaults=RELAXED)
+    bot = make_bot(store=store, defaults=RELAXED)
     try:
         yield bot
     finally:

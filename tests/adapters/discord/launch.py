@@ -20,7 +20,7 @@ def main(argv: list[str]) -> int:
     base, gateway, *rest = argv
     discord.http.Route.BASE = base
     DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway)
-    from bot.cli import main as moodmoji
+    from moodmoji.tools.cli import main as moodmoji
 
     return moodmoji(rest)
 

@@ -11,12 +11,13 @@ import yarl
 from discord.ext import commands
 from discord.gateway import DiscordWebSocket
 
-from adapters.discord.cog import MoodCog
-from adapters.discord.command import build_intents
-from adapters.discord.settings import DiscordSettings
-from adapters.discord.texts import NO_CONTENT_NOTE
-from bot.core import MoodBot
-from inference.vocabulary import EmojiVocabulary, Tone
+from moodmoji.adapters.discord.cog import MoodCog
+from moodmoji.adapters.discord.command import build_intents
+from moodmoji.adapters.discord.settings import DiscordSettings
+from moodmoji.adapters.discord.texts import NO_CONTENT_NOTE
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.store import SettingsStore
+from moodmoji.inference.vocabulary import EmojiVocabulary, Tone
 from tests.adapters.discord.conftest import (
     GRIEF,
     HAPPY,
@@ -164,7 +165,7 @@ async def test_a_429_with_retry_after_is_honoured_and_the_reaction_lands_once(
     assert [len(users) for users in fake.reactions_on(message).values()] == [1]
 
 
-async def test_opt_out_is_honoured(world: World, moodbot: MoodBot) -> None:
+async def test_opt_out_is_honoured(world: World, moodbot: MoodBot, store: SettingsStore) -> None:
     fake = world.fake
     async with running(moodbot) as run:
         optout = await fake.use_slash_command(world.alice, world.general, "optout")
@@ -176,20 +177,17 @@ async def test_opt_out_is_honoured(world: World, moodbot: MoodBot) -> None:
         decision = run.cog.recent.get("discord", str(world.general.id), str(mine.id))
 
     assert optout.response is not None and optout.response["data"]["flags"] & 64
-    assert moodbot.store is not None
-    assert moodbot.store.opt_out("discord", None, world.alice.id) is not None
+    assert store.opt_out("discord", None, world.alice.id) is not None
     assert decision is not None and decision.skipped == "opt-out"
     assert fake.reactions_on(mine) == {}
     assert [p.path.split("/")[4] for p in fake.reaction_puts()] == [str(theirs.id)]
 
 
 async def test_custom_server_emoji_are_sent_as_name_and_id(
-    world: World, moodbot: MoodBot, make_bot: BotFactory
+    world: World, moodbot: MoodBot, store: SettingsStore, make_bot: BotFactory
 ) -> None:
     fake = world.fake
     emoji = expected_reaction(make_bot, HAPPY)
-    store = moodbot.store
-    assert store is not None
     store.update_chat(
         "discord", world.custom.id, custom_emoji={emoji: f"<:pepehappy:{world.pepe.id}>"}
     )

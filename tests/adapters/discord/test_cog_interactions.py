@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import logging
 
 import pytest
 
-from adapters.common import answers
-from adapters.discord import texts
-from bot.core import MoodBot
-from bot.messages import ChatContext, IncomingMessage, Platform
-from bot.store import SettingsStore
+from moodmoji.adapters.common import answers
+from moodmoji.adapters.discord import texts
+from moodmoji.bot.chat_settings import MAX_CUSTOM_EMOJI
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.discord.conftest import (
     HAPPY,
     JOB,
@@ -72,7 +73,7 @@ async def test_suggest_replies_defers_then_follows_up_ephemerally(
 
 
 async def test_a_manage_server_command_is_refused_to_a_plain_member(
-    world: World, moodbot: MoodBot, tmp_path: Path
+    world: World, moodbot: MoodBot, store: SettingsStore
 ) -> None:
     fake = world.fake
     async with running(moodbot):
@@ -96,8 +97,7 @@ async def test_a_manage_server_command_is_refused_to_a_plain_member(
             server_override=True,
         )
         assert await done(world, threshold) == texts.NEED_MANAGE
-        assert moodbot.store is not None
-        assert moodbot.store.chat_overrides("discord", world.general.id) == {}
+        assert store.chat_overrides("discord", world.general.id) == {}
 
         allowed = await fake.use_slash_command(
             world.mia, world.general, "moodmoji mode", {"mode": "off"}
@@ -113,7 +113,7 @@ async def test_a_manage_server_command_is_refused_to_a_plain_member(
         await fake.wait_for(lambda: fake.reactions_on(loud))
 
     assert fake.reactions_on(quiet) == {}
-    with SettingsStore.open(moodbot.store.path, read_only=True) as reopened:
+    with SettingsStore.open(store.path, read_only=True) as reopened:
         assert reopened.chat_overrides("discord", world.general.id) == {
             "mode": "off",
             "suggestion_threshold": 0.5,
@@ -178,10 +178,10 @@ async def test_mood_counts_the_channel_over_recent_days(world: World, moodbot: M
     assert empty_text == "No moods counted in this chat over the last 7 days."
 
 
-async def test_optout_optin_and_forgetme(world: World, moodbot: MoodBot) -> None:
+async def test_optout_optin_and_forgetme(
+    world: World, moodbot: MoodBot, store: SettingsStore
+) -> None:
     fake = world.fake
-    store = moodbot.store
-    assert store is not None
     async with running(moodbot):
         out = await fake.use_slash_command(world.alice, world.general, "optout")
         assert await done(world, out) == answers.OPT_OUT_USER
@@ -206,14 +206,103 @@ async def test_optout_optin_and_forgetme(world: World, moodbot: MoodBot) -> None
 async def test_commands_answer_plainly_without_a_settings_store(
     world: World, make_bot: BotFactory
 ) -> None:
+    fake = world.fake
     moodbot = make_bot(defaults=RELAXED)
     try:
         async with running(moodbot):
-            mood = await world.fake.use_slash_command(world.bob, world.general, "mood")
-            text = await done(world, mood)
+            asked = [
+                await fake.use_slash_command(world.bob, world.general, "mood"),
+                await fake.use_slash_command(world.bob, world.general, "optout"),
+                await fake.use_slash_command(world.bob, world.general, "optin"),
+                await fake.use_slash_command(world.bob, world.general, "forgetme"),
+                await fake.use_slash_command(world.mia, world.general, "moodmoji show"),
+                await fake.use_slash_command(
+                    world.mia, world.general, "moodmoji mode", {"mode": "off"}
+                ),
+                await fake.use_slash_command(
+                    world.mia,
+                    world.general,
+                    "moodmoji emoji",
+                    {"key": "joy", "emoji": f"<:pepehappy:{world.pepe.id}>"},
+                ),
+                await fake.use_slash_command(world.mia, world.general, "moodmoji reset"),
+                await fake.use_slash_command(world.mia, world.general, "moodmoji forget"),
+            ]
+            answered = [await done(world, interaction) for interaction in asked]
     finally:
         await moodbot.aclose()
-    assert text == texts.NO_STORE
+    assert answered == [texts.NO_STORE] * len(asked)
+
+
+async def test_an_unreachable_store_is_answered_and_logged_without_details(
+    world: World, moodbot: MoodBot, store: SettingsStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake = world.fake
+    caplog.set_level(logging.INFO, logger="moodmoji")
+    async with running(moodbot):
+        store.close()  # every read and write fails from now on, as with a lost disk
+        asked = {
+            "mood": await fake.use_slash_command(world.bob, world.general, "mood"),
+            "optout": await fake.use_slash_command(world.bob, world.general, "optout"),
+            "forgetme": await fake.use_slash_command(world.bob, world.general, "forgetme"),
+            "moodmoji show": await fake.use_slash_command(
+                world.mia, world.general, "moodmoji show"
+            ),
+            "moodmoji mode": await fake.use_slash_command(
+                world.mia, world.general, "moodmoji mode", {"mode": "off"}
+            ),
+            "moodmoji emoji": await fake.use_slash_command(
+                world.mia,
+                world.general,
+                "moodmoji emoji",
+                {"key": "joy", "emoji": f"<:pepehappy:{world.pepe.id}>"},
+            ),
+            "moodmoji forget": await fake.use_slash_command(
+                world.mia, world.general, "moodmoji forget"
+            ),
+        }
+        answered = {name: await done(world, i) for name, i in asked.items()}
+        # Refusals still come before the store: a plain member is told about the permission.
+        refused = await fake.use_slash_command(
+            world.alice, world.general, "moodmoji reset", server_override=True
+        )
+        refused_text = await done(world, refused)
+
+    assert answered == dict.fromkeys(asked, texts.STORE_FAILED)
+    assert refused_text == texts.NEED_MANAGE
+    warnings = [r.getMessage() for r in caplog.records if r.name.endswith("discord.cog")]
+    for name in asked:
+        assert f"discord: settings store error in /{name}" in warnings
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert "closed" not in " ".join(answered.values())
+
+
+async def test_an_invalid_change_is_answered_and_nothing_is_written(
+    world: World, moodbot: MoodBot, store: SettingsStore
+) -> None:
+    fake = world.fake
+    pepe = f"<:pepehappy:{world.pepe.id}>"
+    full = {f"mood{i}": pepe for i in range(MAX_CUSTOM_EMOJI)}
+    store.update_chat("discord", world.custom.id, custom_emoji=full)
+    async with running(moodbot):
+        one_more = await fake.use_slash_command(
+            world.mia, world.custom, "moodmoji emoji", {"key": "joy", "emoji": pepe}
+        )
+        one_more_text = await done(world, one_more)
+        dropped = await fake.use_slash_command(
+            world.mia, world.custom, "moodmoji emoji", {"key": "mood0"}
+        )
+        dropped_text = await done(world, dropped)
+
+    assert one_more_text == (
+        f"Not changed: custom_emoji: at most {MAX_CUSTOM_EMOJI} entries, "
+        f"not {MAX_CUSTOM_EMOJI + 1}."
+    )
+    assert dropped_text.startswith(f"Done: custom_emoji = mood1 -> {pepe}, ")
+    assert len(dropped_text) == texts.MAX_CONTENT  # the whole map, clipped to Discord's limit
+    mapping = store.chat_overrides("discord", world.custom.id)["custom_emoji"]
+    assert "joy" not in mapping and "mood0" not in mapping
+    assert len(mapping) == MAX_CUSTOM_EMOJI - 1
 
 
 async def test_the_synced_commands_follow_discords_rules(world: World, moodbot: MoodBot) -> None:
@@ -245,7 +334,7 @@ async def test_the_synced_commands_follow_discords_rules(world: World, moodbot: 
 
 
 async def test_a_manager_maps_a_mood_emoji_to_a_server_emoji(
-    world: World, moodbot: MoodBot, make_bot: BotFactory
+    world: World, moodbot: MoodBot, store: SettingsStore, make_bot: BotFactory
 ) -> None:
     fake = world.fake
     emoji = expected_reaction(make_bot, HAPPY)
@@ -282,5 +371,4 @@ async def test_a_manager_maps_a_mood_emoji_to_a_server_emoji(
 
     assert f"custom_emoji: {emoji} -> {pepe} *" in shown.splitlines()
     assert fake.reactions_on(message) == {f"pepehappy:{world.pepe.id}": {fake.bot_user.id}}
-    assert moodbot.store is not None
-    assert moodbot.store.chat_overrides("discord", world.custom.id) == {}
+    assert store.chat_overrides("discord", world.custom.id) == {}

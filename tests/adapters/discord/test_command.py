@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.discord.texts import NO_CONTENT_NOTE
-from bot.cli import main
+from moodmoji.adapters.discord.texts import NO_CONTENT_NOTE
+from moodmoji.tools.cli import main
 from tests.adapters.discord.conftest import TOKEN, World
 from tests.adapters.discord.fake_discord import MESSAGE_CONTENT
 

@@ -27,10 +27,10 @@ import time
 
 import pytest
 
-from adapters.discord.cog import SUGGEST_MENU
-from adapters.discord.settings import DiscordSettings
-from adapters.discord.texts import NOT_FOUND
-from bot.core import MoodBot
+from moodmoji.adapters.discord.cog import SUGGEST_MENU
+from moodmoji.adapters.discord.settings import DiscordSettings
+from moodmoji.adapters.discord.texts import NOT_FOUND
+from moodmoji.bot.core import MoodBot
 from tests.adapters.discord.conftest import GRIEF, HAPPY, JOB, TOKEN, Running, World, running
 from tests.adapters.discord.fake_discord import (
     CALLBACK_ROUTE,
@@ -152,7 +152,7 @@ async def test_a_persistent_502_under_the_default_settings_costs_four_attempts_i
 async def test_a_stalled_reaction_is_given_up_and_its_channel_keeps_working(
     world: World, moodbot: MoodBot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="adapters")
+    caplog.set_level(logging.INFO, logger="moodmoji.adapters")
     fake = world.fake
     fake.stall("PUT", REACTION_ROUTE.format(channel=world.general.id), STALL_S)
     async with running(moodbot, settings=QUICK) as run:
@@ -237,7 +237,7 @@ async def test_a_fault_on_the_interaction_callback_is_bounded_and_never_escapes(
     fault: object,
     expected: list[str | int],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="adapters")
+    caplog.set_level(logging.INFO, logger="moodmoji.adapters")
     fake = world.fake
     inject(world, "POST", CALLBACK_ROUTE, fault)
     target = fake.store_message(world.alice, world.general, HAPPY)
@@ -275,7 +275,7 @@ async def test_a_fault_on_the_follow_up_is_bounded_and_never_escapes(
     fault: object,
     expected: list[str | int],
 ) -> None:
-    caplog.set_level(logging.INFO, logger="adapters")
+    caplog.set_level(logging.INFO, logger="moodmoji.adapters")
     fake = world.fake
     inject(world, "POST", FOLLOWUP_ROUTE, fault)
     target = fake.store_message(world.alice, world.general, HAPPY)

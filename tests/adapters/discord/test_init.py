@@ -1,4 +1,4 @@
-"""The extension: ``await bot.load_extension("adapters.discord")`` and its unloading."""
+"""The extension: ``await bot.load_extension("moodmoji.adapters.discord")`` and its unloading."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.config import load_config
-from bot.core import MoodBot
-from bot.store import StoreError
+from moodmoji.bot.chats import ChatsUnavailable
+from moodmoji.bot.config import load_config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.discord.conftest import HAPPY, JOB, TOKEN, World, make_discord_bot
 
 OUR_COMMANDS = {"mood", "why", "optout", "optin", "forgetme", "moodmoji"}
@@ -34,7 +35,7 @@ def command_names(bot: discord.Client) -> tuple[set[str], set[str]]:
 
 
 async def test_loading_and_unloading_leaves_no_command_or_task_behind(
-    world: World, moodbot: MoodBot
+    world: World, moodbot: MoodBot, store: SettingsStore
 ) -> None:
     fake = world.fake
     bot = make_discord_bot()
@@ -45,21 +46,21 @@ async def test_loading_and_unloading_leaves_no_command_or_task_behind(
         await asyncio.wait_for(bot.wait_until_ready(), 20)
         before = len(bot.extra_events.get("on_message", []))
 
-        await bot.load_extension("adapters.discord")
+        await bot.load_extension("moodmoji.adapters.discord")
         assert command_names(bot) == (OUR_COMMANDS, {"Suggest replies"})
         assert len(workers()) == load_config().discord.workers
         assert len(bot.extra_events["on_message"]) == before + 1
         first = await fake.post(world.alice, world.general, HAPPY)
         await fake.wait_for(lambda: fake.reactions_on(first))
 
-        await bot.unload_extension("adapters.discord")
+        await bot.unload_extension("moodmoji.adapters.discord")
         assert command_names(bot) == (set(), set())
         assert workers() == []
         assert bot.get_cog("moodmoji") is None
         assert len(bot.extra_events.get("on_message", [])) == before
         # The host's core is the host's: still open after the unload.
-        assert moodbot.store is not None
-        assert moodbot.store.chat_overrides("discord", world.general.id) == {}
+        assert store.chat_overrides("discord", world.general.id) == {}
+        assert (await moodbot.chats.view("discord", world.general.id)).overrides == {}
 
         # A message while unloaded: delivered to the bot, and nothing happens.
         seen = asyncio.ensure_future(bot.wait_for("message", timeout=20))
@@ -67,10 +68,10 @@ async def test_loading_and_unloading_leaves_no_command_or_task_behind(
         await seen
 
         # Loading again works as the first time.
-        await bot.load_extension("adapters.discord")
+        await bot.load_extension("moodmoji.adapters.discord")
         again = await fake.post(world.bob, world.custom, JOB)
         await fake.wait_for(lambda: fake.reactions_on(again))
-        await bot.unload_extension("adapters.discord")
+        await bot.unload_extension("moodmoji.adapters.discord")
         assert workers() == []
     finally:
         await bot.close()
@@ -92,26 +93,33 @@ async def test_the_extension_builds_its_own_core_from_config_and_closes_it(
     bot = make_discord_bot()
     await bot.login(TOKEN)
     try:
-        await bot.load_extension("adapters.discord")
+        await bot.load_extension("moodmoji.adapters.discord")
         cog = bot.get_cog("moodmoji")
         assert cog is not None
-        store = cog.moodbot.store  # type: ignore[attr-defined]
-        assert store is not None and Path(store.path) == tmp_path / "own.sqlite3"
+        # The extension's own MoodCog (unloading purges its modules, so no isinstance here).
+        chats = cog.moodbot.chats  # type: ignore[attr-defined]
+        await chats.update("discord", 1, mode="off")  # written to the configured file
         assert len(workers()) == 3
-        await bot.unload_extension("adapters.discord")
+        await bot.unload_extension("moodmoji.adapters.discord")
         assert workers() == []
-        with pytest.raises(StoreError, match="closed"):
-            store.chat_overrides("discord", 1)
+        with pytest.raises(ChatsUnavailable, match="closed"):
+            await chats.view("discord", 1)
     finally:
         await bot.close()
+    with SettingsStore.open(tmp_path / "own.sqlite3", read_only=True) as reopened:
+        assert reopened.chat_overrides("discord", 1) == {"mode": "off"}
 
 
-def test_without_discord_py_the_import_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_discord_py_loading_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "discord", None)  # as if discord.py were not installed
     for name in [
-        n for n in sys.modules if n == "adapters.discord" or n.startswith("adapters.discord.")
+        n
+        for n in sys.modules
+        if n == "moodmoji.adapters.discord" or n.startswith("moodmoji.adapters.discord.")
     ]:
         monkeypatch.delitem(sys.modules, name)
+    package = importlib.import_module("moodmoji.adapters.discord")
+    assert package.ADAPTER.extra == "discord"  # the registry entry needs no discord.py
     with pytest.raises(ModuleNotFoundError, match=r"pip install 'moodmoji\[discord\]'") as caught:
-        importlib.import_module("adapters.discord")
+        package.setup  # what load_extension looks up first  # noqa: B018
     assert caught.value.name == "discord"

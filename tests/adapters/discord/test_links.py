@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord.links import MessageRef, parse_message_ref
+from moodmoji.adapters.discord.links import MessageRef, parse_message_ref
 
 G, C, M = 123456789012345678, 223456789012345678, 323456789012345678
 

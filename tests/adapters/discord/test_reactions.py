@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import discord
 
-from adapters.discord.reactions import missing_permissions, reaction_emoji
-from bot.decision import Reaction
+from moodmoji.adapters.discord.reactions import missing_permissions, reaction_emoji
+from moodmoji.bot.decision import Reaction
 
 PEPE = "<:pepehappy:123456789012345678>"
 PARTY = "<a:party:223456789012345678>"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.discord.settings import DiscordSettings
-from bot.config import DiscordSection
+from moodmoji.adapters.discord.info import DiscordSection
+from moodmoji.adapters.discord.settings import DiscordSettings
 
 
 def test_settings_come_from_the_config_section() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.discord.texts import MAX_CONTENT, clip, settings_text, suggestions_text
-from bot.decision import Decision, Suggestion, Tag
+from moodmoji.adapters.discord.texts import MAX_CONTENT, clip, settings_text, suggestions_text
+from moodmoji.bot.decision import Decision, Suggestion, Tag
 
 
 def test_suggestions_list_up_to_three_replies_and_the_moods() -> None:

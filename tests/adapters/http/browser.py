@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,8 +25,12 @@ def missing() -> str | None:
 needs_chromium = pytest.mark.skipif(missing() is not None, reason=str(missing()))
 
 
-def chromium(width: int = 1280, height: int = 900):  # type: ignore[no-untyped-def]
-    """A headless Chromium showing a ``width`` x ``height`` viewport."""
+def chromium(width: int = 1280, height: int = 900, *, mobile: bool = False):  # type: ignore[no-untyped-def]
+    """A headless Chromium showing a ``width`` x ``height`` viewport.
+
+    ``mobile`` emulates a phone's screen: the page's viewport meta tag applies and scroll bars
+    are drawn over the content instead of taking room beside it.
+    """
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -39,7 +44,7 @@ def chromium(width: int = 1280, height: int = 900):  # type: ignore[no-untyped-d
     driver = webdriver.Chrome(options=options, service=Service(str(driver_path)))
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
     )
     return driver
 
@@ -87,4 +92,74 @@ def emoji_colour(driver, selector: str, emoji: str) -> dict[str, object]:  # typ
     emoji font gives hundreds, a black-and-white outline none.
     """
     result: dict[str, object] = driver.execute_async_script(_COLOUR_PROBE, selector, emoji)
+    return result
+
+
+#: The controls of the page's top bar, which must neither overlap nor be cut off.
+TOP_BAR = (".brand .logo", ".brand .name", ".brand .tagline", ".platform", "#new-chat", "#status")
+
+_LAYOUT_PROBE = """
+const topBar = arguments[0];
+const root = document.scrollingElement;
+const width = document.documentElement.clientWidth;
+const height = document.documentElement.clientHeight;
+const name = (e) => {
+  const classes = typeof e.className === "string" ? e.className.trim().split(/\\s+/) : [];
+  return e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + classes.map((c) => "." + c).join("");
+};
+const shown = (e) => {
+  const box = e.getBoundingClientRect();
+  return box.width > 0 && box.height > 0 && getComputedStyle(e).visibility === "visible";
+};
+const outside = [], sideways = [];
+for (const e of document.body.querySelectorAll("*")) {
+  if (!shown(e)) continue;
+  const box = e.getBoundingClientRect();
+  if (box.left < -0.5 || box.right > width + 0.5) {
+    outside.push(`${name(e)} [${Math.round(box.left)}, ${Math.round(box.right)}]`);
+  }
+  const scrolls = ["auto", "scroll"].includes(getComputedStyle(e).overflowX);
+  if (scrolls && e.scrollWidth > e.clientWidth + 1) {
+    sideways.push(`${name(e)} holds ${e.scrollWidth} px in ${e.clientWidth}`);
+  }
+}
+const bar = topBar.flatMap((s) => [...document.querySelectorAll(s)]).filter(shown);
+const overlaps = [], cut = [];
+for (const [i, a] of bar.entries()) {
+  const p = a.getBoundingClientRect();
+  if (!a.matches(".tagline") && a.scrollWidth > a.clientWidth + 1) {
+    cut.push(`${name(a)} shows ${a.clientWidth} of ${a.scrollWidth} px`);
+  }
+  for (const b of bar.slice(i + 1)) {
+    const q = b.getBoundingClientRect();
+    const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const y = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (x > 0.5 && y > 0.5) {
+      overlaps.push(`${name(a)} and ${name(b)} (${Math.round(x)} x ${Math.round(y)} px)`);
+    }
+  }
+}
+const pane = document.getElementById("messages").getBoundingClientRect();
+const input = document.getElementById("input").getBoundingClientRect();
+return {
+  width, height,
+  scrollWidth: root.scrollWidth, clientWidth: root.clientWidth,
+  outside, sideways, overlaps, cut,
+  pane: {top: pane.top, height: pane.height},
+  input: {width: input.width, height: input.height, bottom: input.bottom},
+};
+"""
+
+
+def layout(driver) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """How the page fits its viewport, measured in the browser.
+
+    ``width`` (less any scroll bar) and ``height`` of the viewport; ``scrollWidth`` and
+    ``clientWidth`` of the document's scrolling element; ``outside``: every shown element
+    whose box leaves the viewport to the left or right; ``sideways``: elements that scroll
+    sideways inside; ``overlaps``: pairs of top-bar controls (:data:`TOP_BAR`) drawn over each
+    other; ``cut``: top-bar controls whose content is cut off; ``pane``: the message list's top
+    and height; ``input``: the message box's size and bottom edge.
+    """
+    result: dict[str, Any] = driver.execute_script(_LAYOUT_PROBE, list(TOP_BAR))
     return result

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.http.app import MoodmojiApi, create_app
-from adapters.http.server import BackgroundServer
-from adapters.http.settings import HttpSettings
-from bot.core import MoodBot
-from bot.store import SettingsStore
+from moodmoji.adapters.http.app import MoodmojiApi, create_app
+from moodmoji.adapters.http.server import BackgroundServer
+from moodmoji.adapters.http.settings import HttpSettings
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.store import SettingsStore
 
 TOKEN = "test-token-5f1c2a9e"
 

@@ -6,7 +6,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from inference.analyzer import Analysis, Analyzer
+from moodmoji.inference.analyzer import Analysis, Analyzer
 
 
 class GatedAnalyzer:

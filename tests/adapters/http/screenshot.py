@@ -1,8 +1,11 @@
-"""Writes the README's screenshot of the web chat after a short, realistic conversation.
+"""Writes the README's screenshots of the web chat after a short, realistic conversation.
 
-Usage: ``python -m tests.adapters.http.screenshot docs/images/web-chat.png`` (needs Chromium).
+Usage: ``python -m tests.adapters.http.screenshot docs/images`` (needs Chromium) writes
+``web-chat.png`` (a desktop, 1400 x 900) and ``web-chat-phone.png`` (a phone, 390 x 844) there.
 The server runs the default model on loopback; two suggestions are used by clicking them, as a
-person would.
+person would. Before each picture is saved, the page is checked: it fits the screen (nothing
+sticks out sideways, the top bar's controls do not overlap) and its reactions are drawn in
+colour.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from adapters.http.app import create_app
-from adapters.http.server import BackgroundServer
-from adapters.http.settings import HttpSettings
-from bot.config import Config
-from bot.core import MoodBot
-from tests.adapters.http.browser import chromium, missing
+from moodmoji.adapters.http.app import create_app
+from moodmoji.adapters.http.server import BackgroundServer
+from moodmoji.adapters.http.settings import HttpSettings
+from moodmoji.bot.config import Config
+from moodmoji.bot.core import MoodBot
+from tests.adapters.http.browser import chromium, emoji_colour, layout, missing
 
 # (speaker, text, None), or (speaker, "", words): send the first suggestion offered on the
 # previous message whose text contains ``words`` ("" takes the first one offered).
@@ -29,6 +32,13 @@ CONVERSATION: list[tuple[int, str, str | None]] = [
     (1, "", ""),
     (2, "Let's do pizza on Saturday then 🍕", None),
 ]
+
+
+#: file name: (width, height, as a phone)
+SHOTS: dict[str, tuple[int, int, bool]] = {
+    "web-chat.png": (1400, 900, False),
+    "web-chat-phone.png": (390, 844, True),
+}
 
 
 def _wait(driver: Any, condition: Any) -> None:
@@ -59,38 +69,66 @@ def _send(driver: Any, speaker: int, text: str, suggestion: str | None) -> None:
     _wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, ".pending"))
 
 
-def take(out: Path, width: int = 1280, height: int = 900) -> None:
-    """Runs the conversation and saves the screenshot to ``out``."""
+def _check(driver: Any) -> list[str]:
+    """What is wrong with the page as shown: parts off the screen, emoji not in colour."""
+    from selenium.webdriver.common.by import By
+
+    problems = []
+    fit = layout(driver)
+    if fit["scrollWidth"] > fit["clientWidth"]:
+        problems.append(f"the page scrolls sideways ({fit['scrollWidth']} > {fit['clientWidth']})")
+    for key in ("outside", "sideways", "overlaps", "cut"):
+        problems += [f"{key}: {item}" for item in fit[key]]
+    if fit["pane"]["height"] < 0.5 * fit["height"]:
+        problems.append(f"the message pane is {fit['pane']['height']:.0f} px tall")
+    shown = {r.text for r in driver.find_elements(By.CSS_SELECTOR, "li.msg .reaction")}
+    for emoji in sorted(shown):
+        drawn = emoji_colour(driver, "li.msg .reaction", emoji)
+        coloured = drawn["coloured"]
+        if not isinstance(coloured, int) or coloured <= 500:
+            problems.append(f"{emoji} is not drawn in colour: {drawn}")
+    if not shown:
+        problems.append("no reaction is shown")
+    return problems
+
+
+def take(folder: Path, shots: dict[str, tuple[int, int, bool]] = SHOTS) -> None:
+    """Runs the conversation in a browser of each size and saves its screenshot in ``folder``."""
     from selenium.webdriver.common.by import By
 
     bot = MoodBot.from_config(Config(), keep_state=False)
     with BackgroundServer(create_app(bot, HttpSettings())) as server:
-        driver = chromium(width, height)
-        try:
-            driver.get(server.url)
-            _wait(driver, lambda d: d.find_element(By.ID, "status").text == "ready")
-            driver.find_element(By.ID, "add-person").click()
-            for speaker, text, suggestion in CONVERSATION:
-                _send(driver, speaker, text, suggestion)
-            driver.find_elements(By.CSS_SELECTOR, "#speakers .speaker")[0].click()
-            driver.execute_script("document.activeElement.blur()")
-            out.parent.mkdir(parents=True, exist_ok=True)
-            driver.save_screenshot(str(out))
-        finally:
-            driver.quit()
+        for name, (width, height, phone) in shots.items():
+            driver = chromium(width, height, mobile=phone)
+            try:
+                driver.get(server.url)
+                _wait(driver, lambda d: d.find_element(By.ID, "status").text == "ready")
+                driver.find_element(By.ID, "add-person").click()
+                for speaker, text, suggestion in CONVERSATION:
+                    _send(driver, speaker, text, suggestion)
+                driver.find_elements(By.CSS_SELECTOR, "#speakers .speaker")[0].click()
+                driver.execute_script("document.activeElement.blur()")
+                problems = _check(driver)
+                if problems:
+                    raise RuntimeError(f"{name} ({width} x {height}): " + "; ".join(problems))
+                folder.mkdir(parents=True, exist_ok=True)
+                driver.save_screenshot(str(folder / name))
+            finally:
+                driver.quit()
 
 
 def main() -> int:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("out", type=Path)
+    parser.add_argument("folder", type=Path, nargs="?", default=Path("docs/images"))
     args = parser.parse_args()
     reason = missing()
     if reason:
         print(f"cannot take the screenshot: {reason}", file=sys.stderr)
         return 1
-    take(args.out)
-    print(f"wrote {args.out}")
+    take(args.folder)
+    for name in SHOTS:
+        print(f"wrote {args.folder / name}")
     return 0
 
 

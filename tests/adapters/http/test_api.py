@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.store import SettingsStore
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.http.conftest import Serve
 
 ODD_TEXTS = [
@@ -34,8 +34,15 @@ def test_analyze_answers_a_decision(serve: Serve) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["mood"] == "joy"
-    assert set(body) == {"mood", "reactions", "moods", "emotions", "suggestions", "why"}
+    assert set(body) == {"mood", "reactions", "gate", "moods", "emotions", "suggestions", "why"}
     assert body["reactions"][0]["emoji"] == "🎂"
+    # the value compared with the threshold is the trigger probability, not the reaction's score
+    gate = body["gate"]
+    assert gate["basis"] == "trigger" and gate["threshold"] == 0.85 and gate["passed"] is True
+    assert gate["score"] >= 0.85 and gate["score"] != body["reactions"][0]["score"]
+    assert f"probability {gate['score']:.2f} (threshold 0.85)" in json.dumps(
+        body["why"]["steps"], ensure_ascii=False
+    )
     assert len(body["reactions"]) <= 3
     assert {"text", "intent"} <= set(body["suggestions"][0])
     assert body["why"]["thresholds"] == {"reaction": 0.85, "suggestion": 0.55}
@@ -72,7 +79,7 @@ def test_discord_custom_emoji_and_a_bad_one(serve: Serve) -> None:
         json={"text": "hi", "platform": "discord", "custom_emoji": {"joy": "partyblob"}},
     )
     assert bad.status_code == 422
-    assert bad.json()["error"]["code"] == "invalid_custom_emoji"
+    assert bad.json()["code"] == "invalid_custom_emoji"
 
 
 def test_a_lone_surrogate_key_gets_422_not_500(
@@ -85,8 +92,8 @@ def test_a_lone_surrogate_key_gets_422_not_500(
         "/v1/analyze", content=body, headers={"Content-Type": "application/json"}
     )
     assert bad.status_code == 422, bad.text
-    assert bad.json()["error"]["code"] == "invalid_custom_emoji"
-    assert "\\ud800" in bad.json()["error"]["message"]
+    assert bad.json()["code"] == "invalid_custom_emoji"
+    assert "\\ud800" in bad.json()["detail"]
     put = running.client.put(
         "/v1/chats/discord/1/settings",
         content='{"custom_emoji": {"\\ud800": "nope"}}',
@@ -100,6 +107,7 @@ def test_meeting_moved_abstains(serve: Serve) -> None:
     body = running.client.post("/v1/analyze", json={"text": "The meeting moved to 3pm"}).json()
     assert body["reactions"] == []
     assert "confidence-gate" in [step["rule"] for step in body["why"]["steps"]]
+    assert body["gate"]["passed"] is False and body["gate"]["score"] < 0.85
 
 
 def test_batch_answers_in_order(serve: Serve) -> None:
@@ -151,11 +159,11 @@ def test_bad_bodies_answer_422_json(serve: Serve) -> None:
     for body, where in cases:
         response = running.client.post("/v1/analyze", json=body)
         assert response.status_code == 422, body
-        error = response.json()["error"]
-        assert error["status"] == 422 and where in error["message"], error
+        problem = response.json()
+        assert problem["status"] == 422 and where in problem["detail"], problem
     broken = running.client.post("/v1/analyze", content=b"{not json", headers=JSON)
     assert broken.status_code == 422
-    assert broken.json()["error"]["message"] == "body: not valid JSON"
+    assert broken.json()["detail"] == "body: not valid JSON"
 
 
 def test_chat_settings_round_trip(serve: Serve, make_bot, store: SettingsStore) -> None:
@@ -189,7 +197,7 @@ def test_chat_settings_round_trip(serve: Serve, make_bot, store: SettingsStore) 
     ):
         response = client.put(url, json=bad)
         assert response.status_code == 422, bad
-        assert response.json()["error"]["status"] == 422
+        assert response.json()["status"] == 422
     assert store.chat_overrides("telegram", "-100123") == {"mode": "react"}  # nothing written
 
     reset = client.delete(url)
@@ -269,7 +277,7 @@ def test_without_a_store_data_endpoints_answer_501(serve: Serve) -> None:
     ]:
         response = running.client.request(method, path, json={} if method == "PUT" else None)
         assert response.status_code == 501, path
-        assert response.json()["error"]["code"] == "no_store"
+        assert response.json()["code"] == "no_store"
 
 
 def test_message_text_is_never_logged(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:

@@ -18,15 +18,15 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from adapters.http.app import create_app
-from adapters.http.server import BackgroundServer
-from adapters.http.settings import HttpSettings
-from bot.chat_settings import ChatSettings
-from bot.core import MoodBot, default_rules
-from bot.policy import ReactionPolicy
-from bot.store import SettingsStore
-from bot.suggestions import Suggester
-from inference.analyzer import Analyzer
+from moodmoji.adapters.http.app import create_app
+from moodmoji.adapters.http.server import BackgroundServer
+from moodmoji.adapters.http.settings import HttpSettings
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.core import MoodBot, default_rules
+from moodmoji.bot.policy import ReactionPolicy
+from moodmoji.bot.store import SettingsStore
+from moodmoji.bot.suggestions import Suggester
+from moodmoji.inference.analyzer import Analyzer
 
 pytestmark = pytest.mark.reliability
 
@@ -90,10 +90,13 @@ def api(
 def _check(response: httpx.Response) -> None:
     assert response.status_code < 500 or response.status_code == 503, response.text
     if response.status_code >= 400:
+        assert response.headers["content-type"] == "application/problem+json", response.text
         body = response.json()
-        assert set(body) == {"error"}, body
-        assert body["error"]["status"] == response.status_code
-        assert isinstance(body["error"]["code"], str) and isinstance(body["error"]["message"], str)
+        assert {"type", "title", "status", "detail", "instance", "code"} <= set(body), body
+        assert set(body) <= {"type", "title", "status", "detail", "instance", "code", "errors"}
+        assert body["status"] == response.status_code
+        assert body["type"] == f"/problems/{body['code']}"
+        assert isinstance(body["title"], str) and isinstance(body["detail"], str)
 
 
 @API

@@ -1,4 +1,4 @@
-"""The app as a whole: its OpenAPI document, the page's files, JSON errors everywhere."""
+"""The app as a whole: its OpenAPI document, the page's files, problem details everywhere."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from adapters.http.page import STATIC_DIR
+from moodmoji.adapters.http.page import STATIC_DIR
 from tests.adapters.http.conftest import TOKEN, Serve, bearer
 
 ENDPOINTS = {
@@ -48,20 +48,13 @@ def test_openapi_document_is_valid_and_complete(serve: Serve) -> None:
     assert "Retry-After" in analyze["responses"]["503"]["headers"]
 
 
-def test_cdn_pages_are_off(serve: Serve) -> None:
-    running = serve()
-    for path in ("/docs", "/redoc", "/docs/oauth2-redirect"):
-        response = running.client.get(path)
-        assert response.status_code == 404
-        assert response.json()["error"]["code"] == "not_found"
-
-
-def test_json_errors_for_unknown_paths_and_methods(serve: Serve) -> None:
+def test_problem_details_for_unknown_paths_and_methods(serve: Serve) -> None:
     running = serve()
     missing = running.client.get("/v2/whatever")
-    assert missing.status_code == 404 and missing.json()["error"]["status"] == 404
+    assert missing.status_code == 404 and missing.json()["status"] == 404
+    assert missing.headers["content-type"] == "application/problem+json"
     wrong = running.client.get("/v1/analyze")
-    assert wrong.status_code == 405 and wrong.json()["error"]["code"] == "method_not_allowed"
+    assert wrong.status_code == 405 and wrong.json()["code"] == "method_not_allowed"
 
 
 def test_page_and_its_files_are_served_offline(serve: Serve) -> None:

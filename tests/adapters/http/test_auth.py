@@ -24,7 +24,7 @@ def test_protected_paths_need_the_token(serve: Serve) -> None:
     for method, path, body in PROTECTED:
         missing = running.client.request(method, path, json=body)
         assert missing.status_code == 401, path
-        assert missing.json()["error"]["code"] == "unauthorized"
+        assert missing.json()["code"] == "unauthorized"
         assert missing.headers["www-authenticate"].startswith("Bearer")
         wrong = running.client.request(method, path, json=body, headers=bearer("not-the-token"))
         assert wrong.status_code == 401, path

@@ -23,7 +23,10 @@ def environment(**extra: str) -> dict[str, str]:
 
 def start(tmp_path: Path, *args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "--config", str(tmp_path / "config.yaml"), *args],
+        [
+            *(sys.executable, "-m", "moodmoji.tools.cli"),
+            *("--config", str(tmp_path / "config.yaml"), *args),
+        ],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

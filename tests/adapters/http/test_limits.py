@@ -17,14 +17,14 @@ def test_text_length_limit(serve: Serve) -> None:
     assert running.client.post("/v1/analyze", json={"text": "x" * 50}).status_code == 200
     response = running.client.post("/v1/analyze", json={"text": "x" * 51})
     assert response.status_code == 422
-    error = response.json()["error"]
-    assert error["code"] == "text_too_long"
-    assert "51 characters" in error["message"] and "50" in error["message"]
+    problem = response.json()
+    assert problem["code"] == "text_too_long"
+    assert "51 characters" in problem["detail"] and "50" in problem["detail"]
     batch = running.client.post(
         "/v1/analyze/batch", json={"messages": [{"text": "ok"}, {"text": "y" * 60}]}
     )
     assert batch.status_code == 422
-    assert batch.json()["error"]["message"].startswith("messages.1.text:")
+    assert batch.json()["detail"].startswith("messages.1.text:")
 
 
 def test_batch_size_limit(serve: Serve) -> None:
@@ -33,8 +33,8 @@ def test_batch_size_limit(serve: Serve) -> None:
     assert ok.status_code == 200 and len(ok.json()["results"]) == 4
     response = running.client.post("/v1/analyze/batch", json={"messages": [{"text": "hi"}] * 5})
     assert response.status_code == 422
-    assert response.json()["error"]["code"] == "batch_too_large"
-    assert "5 messages" in response.json()["error"]["message"]
+    assert response.json()["code"] == "batch_too_large"
+    assert "5 messages" in response.json()["detail"]
 
 
 def test_body_declared_too_large_is_refused_before_reading(serve: Serve) -> None:
@@ -42,10 +42,14 @@ def test_body_declared_too_large_is_refused_before_reading(serve: Serve) -> None
     body = json.dumps({"text": "a" * 3000}).encode()
     response = running.client.post("/v1/analyze", content=body, headers=JSON)
     assert response.status_code == 413
-    assert response.json()["error"] == {
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json() == {
+        "type": "/problems/body_too_large",
+        "title": "Request body too large",
         "status": 413,
+        "detail": "the request body is larger than 2048 bytes",
+        "instance": "/v1/analyze",
         "code": "body_too_large",
-        "message": "the request body is larger than 2048 bytes",
     }
     fits = json.dumps({"text": "a" * 1000}).encode()
     assert running.client.post("/v1/analyze", content=fits, headers=JSON).status_code == 200
@@ -67,7 +71,7 @@ def test_streamed_body_is_cut_off_while_reading(serve: Serve) -> None:
     response = running.client.post("/v1/analyze", content=chunks(), headers=JSON)
     assert "content-length" not in response.request.headers  # really chunked
     assert response.status_code == 413
-    assert response.json()["error"]["code"] == "body_too_large"
+    assert response.json()["code"] == "body_too_large"
 
 
 def test_endless_chunked_body_is_refused_without_waiting_for_its_end(serve: Serve) -> None:

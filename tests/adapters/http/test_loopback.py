@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.http.loopback import host_name
-from bot.store import SettingsStore
+from moodmoji.adapters.http.loopback import host_name
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.http.conftest import TOKEN, Serve, bearer
 
 OPT_OUT = "/v1/users/telegram/4242/opt-out"
@@ -33,7 +33,7 @@ def test_a_rebound_host_is_refused_and_changes_nothing(
     # the audit's reproduction: a page of attacker.example resolved to 127.0.0.1
     refused = running.client.put(OPT_OUT, headers={"Host": "attacker.example"})
     assert refused.status_code == 421
-    assert refused.json()["error"]["code"] == "host_not_allowed"
+    assert refused.json()["code"] == "host_not_allowed"
     assert (
         running.client.get(
             "/v1/chats/generic/1/settings", headers={"Host": "evil.test"}
@@ -51,7 +51,7 @@ def test_a_cross_site_change_is_refused(serve: Serve, make_bot, store: SettingsS
     running = serve(make_bot(store=store))
     foreign = running.client.put(OPT_OUT, headers={"Origin": "https://attacker.example"})
     assert foreign.status_code == 403
-    assert foreign.json()["error"]["code"] == "cross_origin"
+    assert foreign.json()["code"] == "cross_origin"
     deleted = running.client.delete("/v1/users/telegram/4242", headers={"Origin": "http://x.test"})
     assert deleted.status_code == 403
     assert store.opt_out("telegram", None, "4242") is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from adapters.http.metrics import HttpMetrics
+from moodmoji.adapters.http.metrics import HttpMetrics
 from tests.adapters.http.conftest import Serve
 
 
@@ -76,3 +76,23 @@ def test_each_app_has_its_own_registry() -> None:
     first.overloaded.inc(5)
     assert b"moodmoji_overloaded_total 5.0" in first.render()
     assert b"moodmoji_overloaded_total 0.0" in second.render()
+
+
+def test_static_files_are_counted_under_their_mount(serve: Serve) -> None:
+    running = serve()
+    client = running.client
+    assert client.get("/static/chat.js").status_code == 200
+    assert client.get("/static/chat.css").status_code == 200
+    assert client.get("/static/no-such-file.js").status_code == 404
+    assert client.get("/docs/assets/swagger-ui.css").status_code == 200
+    assert client.get("/nowhere").status_code == 404
+    found = samples(client.get("/metrics").text)
+
+    requests = "moodmoji_http_requests_total"
+    assert value(found, requests, route="/static", method="GET", status="200") == 2
+    assert value(found, requests, route="/static", method="GET", status="404") == 1
+    assert value(found, requests, route="/docs/assets", method="GET", status="200") == 1
+    assert value(found, "moodmoji_http_request_duration_seconds_count", route="/static") == 3
+    # only the path that no route or mount answers is unmatched
+    assert value(found, requests, route="unmatched", method="GET", status="404") == 1
+    assert not any("chat.js" in str(key) for key in found)  # the mount, never the file

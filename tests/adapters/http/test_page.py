@@ -11,6 +11,7 @@ from tests.adapters.http.browser import (
     COLOUR_CHECKED,
     chromium,
     emoji_colour,
+    layout,
     needs_chromium,
     output_dir,
 )
@@ -67,6 +68,11 @@ def test_two_people_chat_and_use_a_suggestion(serve: Serve, browser: Any) -> Non
     assert first.find_element("css selector", ".bubble").text == "We won the final!!"
     reactions = [r.text for r in first.find_elements("css selector", ".reaction")]
     assert 1 <= len(reactions) <= 3 and reactions[0] in {"🎉", "🥳", "🏆", "🙌"}, reactions
+    # the chip shows the value that passed the threshold (the trigger), not only its own score
+    chip = first.find_elements("css selector", ".reaction")[0]
+    title, gate = chip.get_attribute("title"), float(chip.get_attribute("data-gate"))
+    assert title.startswith("reaction: candidate score "), title
+    assert f"gate: reader would react {gate:.2f} ≥ threshold 0.85 (passed)" in title, title
     moods = [m.text for m in first.find_elements("css selector", ".chip.mood")]
     assert moods and moods[0].startswith("joy ")
 
@@ -131,3 +137,57 @@ def test_the_page_asks_for_the_token(serve: Serve, browser: Any) -> None:
     assert item.find_elements("css selector", ".reaction")[0].text == "🎂"
     assert browser.execute_script("return sessionStorage.getItem('moodmoji.token')") == TOKEN
     assert dialog.get_attribute("open") is None
+
+
+#: A link of 200 characters without a place to break a line.
+LONG_URL = "https://example.com/" + "0123456789abcdef" * 11 + "0123"
+
+
+def assert_fits(driver: Any, when: str) -> dict[str, Any]:
+    """The page fits its viewport: nothing sticks out sideways, nothing in the top bar overlaps."""
+    got = layout(driver)
+    assert got["scrollWidth"] <= got["clientWidth"], (when, "scrolls sideways", got)
+    assert not got["outside"], (when, "outside the viewport", got["width"], got["outside"])
+    assert not got["sideways"], (when, "scrolls sideways inside", got["sideways"])
+    assert not got["overlaps"], (when, "top bar controls overlap", got["overlaps"])
+    assert not got["cut"], (when, "top bar controls cut off", got["cut"])
+    assert got["pane"]["height"] >= 0.5 * got["height"], (when, "message pane", got["pane"])
+    assert got["input"]["width"] >= 200, (when, "message box", got["input"])
+    assert got["input"]["bottom"] <= got["height"], (when, "message box below the fold", got)
+    return got
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "mobile"),
+    [pytest.param(390, 844, True, id="phone"), pytest.param(1400, 900, False, id="desktop")],
+)
+def test_the_page_fits_phones_and_desktops(
+    serve: Serve, width: int, height: int, mobile: bool
+) -> None:
+    running = serve()
+    driver = chromium(width, height, mobile=mobile)
+    try:
+        driver.get(running.url)
+        wait(driver, lambda d: css(d, "#status")[0].text == "ready")
+        assert_fits(driver, "empty")
+
+        first = say(driver, 0, "We won the final!!")
+        assert first.find_elements("css selector", ".reaction")
+        say(driver, 1, "I'm so nervous about the interview tomorrow")
+        long = say(driver, 0, f"look at this: {LONG_URL}")
+        assert long.find_element("css selector", ".bubble").text == f"look at this: {LONG_URL}"
+        css(driver, "#add-person")[0].click()
+        assert_fits(driver, "after three messages")
+
+        chart = css(driver, "#mood-chart")[0]  # the mood panels: beside the chat or below it
+        driver.execute_script("arguments[0].scrollIntoView()", chart)
+        shown = driver.execute_script("return arguments[0].getBoundingClientRect().toJSON()", chart)
+        assert shown["width"] >= 300 and 0 <= shown["top"] < height, shown
+        assert_fits(driver, "mood panels in view")
+
+        drawn = emoji_colour(driver, "li.msg .reaction", "🎉")
+        assert drawn["coloured"] > 500, drawn
+        driver.save_screenshot(str(output_dir() / f"web-chat-{width}x{height}.png"))
+        assert not [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+    finally:
+        driver.quit()

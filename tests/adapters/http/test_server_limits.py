@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from adapters.http.app import create_app
-from adapters.http.server import BackgroundServer
-from adapters.http.settings import HttpSettings
+from moodmoji.adapters.http.app import create_app
+from moodmoji.adapters.http.server import BackgroundServer
+from moodmoji.adapters.http.settings import HttpSettings
 from tests.conftest import BotFactory
 
 DEADLINE_S = 1.0

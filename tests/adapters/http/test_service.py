@@ -9,11 +9,11 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from bot.core import MoodBot
-from bot.errors import CoreClosed
-from bot.messages import IncomingMessage, Platform
-from bot.store import SettingsStore
-from inference.settings import BatchSettings
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.errors import CoreClosed
+from moodmoji.bot.messages import IncomingMessage, Platform
+from moodmoji.bot.store import SettingsStore
+from moodmoji.inference.settings import BatchSettings
 from tests.adapters.http.conftest import Serve
 from tests.adapters.http.engines import FailingAnalyzer, GatedAnalyzer
 
@@ -55,7 +55,9 @@ async def test_a_full_queue_answers_503_with_retry_after(
         refused = await client.post("/v1/analyze", json={"text": "one too many"})
         assert refused.status_code == 503
         assert refused.headers["retry-after"] == "1"
-        assert refused.json()["error"]["code"] == "overloaded"
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "overloaded"
+        assert refused.json()["title"] == "Model queue full"
         refused_batch = await client.post(
             "/v1/analyze/batch", json={"messages": [{"text": "a"}, {"text": "b"}]}
         )
@@ -81,12 +83,14 @@ def test_a_failed_model_run_answers_500_json(
     running = serve(bot)
     response = running.client.post("/v1/analyze", json={"text": "💥 boom"})
     assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
     assert response.json() == {
-        "error": {
-            "status": 500,
-            "code": "decision_failed",
-            "message": "the model run for this message failed",
-        }
+        "type": "/problems/decision_failed",
+        "title": "Model run failed",
+        "status": 500,
+        "detail": "the model run for this message failed",
+        "instance": "/v1/analyze",
+        "code": "decision_failed",
     }
     assert "Traceback" not in response.text and "RuntimeError" not in response.text
     batch = running.client.post(
@@ -103,13 +107,14 @@ def test_an_unexpected_error_is_a_json_500_without_traceback(
     bot = make_bot(store=store)
     running = serve(bot)
 
-    def broken(*args: object, **kwargs: object) -> object:
+    async def broken(*args: object, **kwargs: object) -> object:
         raise KeyError("a bug")
 
-    bot.settings_for = broken  # type: ignore[method-assign]
+    bot.chats.view = broken  # type: ignore[method-assign]
     response = running.client.get("/v1/chats/generic/1/settings")
     assert response.status_code == 500
-    assert response.json()["error"]["code"] == "internal_error"
+    assert response.json()["code"] == "internal_error"
+    assert response.headers["content-type"] == "application/problem+json"
     assert "Traceback" not in response.text and "KeyError" not in response.text
     assert running.client.get("/healthz").status_code == 200  # the server lives on
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.http.settings import HttpSettings, SettingsError, is_loopback
-from bot.config import HttpSection
+from moodmoji.adapters.http.info import HttpSection
+from moodmoji.adapters.http.settings import HttpSettings, SettingsError, is_loopback
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from bot.store import SettingsStore
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.http.conftest import Serve
 from tests.bot.test_store_faults import held_by_another_process
 from tests.conftest import BotFactory
@@ -25,7 +25,11 @@ def test_analyses_go_on_writes_answer_503_and_readiness_says_why(
         started = time.perf_counter()
         write = client.put("/v1/chats/generic/room/settings", json={"reaction_threshold": 0.7})
         took = time.perf_counter() - started
-        assert write.status_code == 503 and write.json()["error"]["code"] == "store_busy"
+        assert write.status_code == 503 and write.json()["code"] == "store_busy"
+        assert write.headers["content-type"] == "application/problem+json"
+        assert write.json()["type"] == "/problems/store_busy"
+        assert write.json()["title"] == "Settings store busy"
+        assert write.json()["instance"] == "/v1/chats/generic/room/settings"
         assert int(write.headers["Retry-After"]) >= 1
         assert took < 1.0 + NO_STALL_S, f"the write hung for {took:.1f} s"
         ready = client.get("/readyz")

@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from adapters.telegram import TelegramMoodmoji
+from moodmoji.adapters.telegram import TelegramMoodmoji
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 from tests.adapters.telegram.harness import TOKEN, running
 
@@ -159,7 +159,7 @@ async def run_burst(
 
 
 async def _main(args: argparse.Namespace) -> dict[str, Any]:
-    from bot.config import Config
+    from moodmoji.bot.config import Config
 
     with tempfile.TemporaryDirectory() as tmp:
         config = Config.model_validate({"store": {"path": str(Path(tmp) / "burst.sqlite3")}})

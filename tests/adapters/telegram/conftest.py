@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from adapters.telegram import TelegramMoodmoji, TelegramSettings
-from bot.chat_settings import ChatSettings
-from bot.store import SettingsStore
+from moodmoji.adapters.telegram import TelegramMoodmoji, TelegramSettings
+from moodmoji.bot.chat_settings import ChatSettings
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 from tests.adapters.telegram.harness import RELAXED, TOKEN
 from tests.conftest import BotFactory

@@ -9,9 +9,9 @@ from typing import Any
 
 from telegram.ext import Application
 
-from adapters.telegram import TelegramMoodmoji, build_application
-from adapters.telegram.application import protect_token
-from bot.chat_settings import ChatSettings
+from moodmoji.adapters.telegram import TelegramMoodmoji, build_application
+from moodmoji.adapters.telegram.application import protect_token
+from moodmoji.bot.chat_settings import ChatSettings
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 
 TOKEN = "7012345678:AAH-fake-token-Zx9Qw8Er7Ty6Ui5Op4As3Df"

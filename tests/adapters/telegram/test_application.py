@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import pytest
 
-from adapters.common.redaction import REDACTED
-from adapters.telegram import TelegramMoodmoji
-from adapters.telegram.application import file_url_for
+from moodmoji.adapters.common.redaction import REDACTED
+from moodmoji.adapters.telegram import TelegramMoodmoji
+from moodmoji.adapters.telegram.application import file_url_for
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 from tests.adapters.telegram.harness import (
     GRIEF,

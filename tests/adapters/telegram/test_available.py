@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from telegram import ReactionTypeCustomEmoji, ReactionTypeEmoji, ReactionTypePaid
 
-from adapters.telegram.available import Allowed, AvailableReactions, emoji_set
+from moodmoji.adapters.telegram.available import Allowed, AvailableReactions, emoji_set
 
 
 def test_emoji_set_keeps_emoji_reactions_only() -> None:

@@ -7,7 +7,7 @@ import datetime
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from adapters.telegram.calls import RetryPolicy, call_api, describe, refusal, retry_after_s
+from moodmoji.adapters.telegram.calls import RetryPolicy, call_api, describe, refusal, retry_after_s
 
 
 class Script:

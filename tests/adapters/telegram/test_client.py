@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.telegram import TelegramMoodmoji
+from moodmoji.adapters.telegram import TelegramMoodmoji
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 from tests.adapters.telegram.harness import HAPPY, plain_application, running, settle
 

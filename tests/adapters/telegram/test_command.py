@@ -38,7 +38,7 @@ async def start(config: Path, token: str | None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot.cli",
+        "moodmoji.tools.cli",
         "--config",
         str(config),
         "telegram",
@@ -112,8 +112,10 @@ async def test_a_refused_token_exits_1_without_printing_it(
 async def test_without_python_telegram_bot_the_error_names_the_extra() -> None:
     code = (
         "import sys; sys.modules['telegram'] = None\n"
+        "import moodmoji.adapters.telegram as package\n"
+        "assert package.ADAPTER.extra == 'telegram'  # the registry entry needs no library\n"
         "try:\n"
-        "    import adapters.telegram\n"
+        "    package.TelegramMoodmoji\n"
         "except ModuleNotFoundError as exc:\n"
         "    print(exc.name, exc)\n"
     )

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-from adapters.common import answers
-from adapters.telegram import TelegramMoodmoji, texts
-from adapters.telegram.keyboard import DISMISS_LABEL, dismiss_data
-from bot.messages import IncomingMessage, Platform
-from bot.store import SettingsStore
+import pytest
+
+from moodmoji.adapters.common import answers
+from moodmoji.adapters.telegram import TelegramMoodmoji, texts
+from moodmoji.adapters.telegram.keyboard import DISMISS_LABEL, dismiss_data
+from moodmoji.bot.messages import IncomingMessage, Platform
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
-from tests.adapters.telegram.harness import HAPPY, WIN, running, settle
+from tests.adapters.telegram.harness import HAPPY, RELAXED, WIN, running, settle
 
 MakeMoodmoji = Callable[..., TelegramMoodmoji]
 
@@ -253,3 +256,60 @@ async def test_mood_and_why(
     assert sent[3].startswith("Looking at this message now:")
     assert sent[4] == texts.WHY_USAGE
     assert HAPPY not in "\n".join(sent) and WIN not in "\n".join(sent)
+
+
+async def test_without_a_store_commands_say_so_before_asking_telegram(
+    fake: FakeBotAPI, make_moodmoji: MakeMoodmoji
+) -> None:
+    fake.add_chat(-310, admins={ADMIN})
+    moodmoji = make_moodmoji(with_store=False)
+    commands = [
+        "/mood",
+        "/optout",
+        "/optout chat",  # not an admin: still "no store", and no getChatMember
+        "/optin",
+        "/forgetme",
+        "/moodmoji mode off",
+        "/moodmoji mode",
+    ]
+    async with running(fake, moodmoji):
+        for count, command in enumerate(commands, 1):
+            fake.send(-310, ALICE, command)
+            await replies(fake, -310, count)
+        news = fake.send(-310, ALICE, WIN)
+        fake.send(-310, BOB, "/suggest", reply_to=news)  # suggestions follow the defaults
+        await replies(fake, -310, len(commands) + 1)
+    assert [m["text"] for m in fake.sent_messages(-310)] == [
+        texts.MOOD_NO_STATS,
+        *[texts.NO_STORE] * 5,
+        texts.MODE_NOW.format(mode=RELAXED.mode),
+        texts.SUGGESTIONS_HEAD,
+    ]
+    assert fake.calls("getChatMember") == []
+
+
+async def test_a_store_that_cannot_be_read_gets_an_apology_and_no_reaction(
+    fake: FakeBotAPI,
+    make_moodmoji: MakeMoodmoji,
+    store: SettingsStore,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake.add_chat(-311, admins={ADMIN})
+    moodmoji = make_moodmoji()
+    store.close()  # every read and write fails from now on
+    caplog.set_level(logging.INFO)
+    commands = ["/mood", "/optout", "/optin", "/forgetme", "/moodmoji mode", "/moodmoji mode off"]
+    async with running(fake, moodmoji) as app:
+        for count, command in enumerate(commands, 1):
+            fake.send(-311, ADMIN, command)
+            await replies(fake, -311, count)
+        news = fake.send(-311, BOB, HAPPY)  # opt-outs unreadable: not handled at all
+        await settle(fake, app, moodmoji)
+        fake.send(-311, BOB, "/suggest", reply_to=news)
+        await replies(fake, -311, len(commands) + 1)
+    assert [m["text"] for m in fake.sent_messages(-311)] == [texts.STORE_FAILED] * 7
+    assert fake.calls("getChat") == [] and fake.reactions == {}
+    assert moodmoji.stats.reactions.failed == 1
+    for command in ["/mood", "/optout", "/optin", "/forgetme", "/moodmoji", "/suggest"]:
+        assert f"telegram: {command} failed: the settings store is not available" in caplog.text
+    assert HAPPY not in caplog.text

@@ -6,7 +6,7 @@ import datetime
 
 from telegram import Chat, Message, MessageOriginHiddenUser, MessageOriginUser, User
 
-from adapters.telegram.convert import forwarded_incoming, incoming, sent_by_bot
+from moodmoji.adapters.telegram.convert import forwarded_incoming, incoming, sent_by_bot
 
 NOW = datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
 GROUP = Chat(-5, "supergroup")

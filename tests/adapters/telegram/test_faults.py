@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter, Application
 
-from adapters.telegram import TelegramMoodmoji
-from adapters.telegram.application import protect_token
+from moodmoji.adapters.telegram import TelegramMoodmoji
+from moodmoji.adapters.telegram.application import protect_token
 from tests.adapters.telegram.fake_bot_api import CUT, DROP, STALL, FakeBotAPI, Recorded
 from tests.adapters.telegram.harness import (
     GRIEF,
@@ -126,7 +126,7 @@ async def test_a_stalled_call_times_out_once_and_the_chat_keeps_working(
 async def test_moodmoji_telegram_waits_ptbs_default_5_s_once_for_a_stalled_reaction(
     fake: FakeBotAPI, make_moodmoji: MakeMoodmoji, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="adapters")
+    caplog.set_level(logging.WARNING, logger="moodmoji.adapters")
     fake.add_chat(-310)
     fake.stall("setMessageReaction", STALL_S, chat_id=-310)
     moodmoji = make_moodmoji()

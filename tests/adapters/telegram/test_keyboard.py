@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from adapters.telegram.keyboard import dismiss_data, dismiss_owner, suggestion_keyboard
-from bot.decision import Suggestion
+from moodmoji.adapters.telegram.keyboard import dismiss_data, dismiss_owner, suggestion_keyboard
+from moodmoji.bot.decision import Suggestion
 
 
 def test_copy_buttons_then_dismiss() -> None:

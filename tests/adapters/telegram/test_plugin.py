@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from adapters.telegram import TelegramMoodmoji
-from adapters.telegram.settings import TelegramSettings
-from bot.store import SettingsStore, StoreError
+from moodmoji.adapters.telegram import TelegramMoodmoji
+from moodmoji.adapters.telegram.settings import TelegramSettings
+from moodmoji.bot.store import SettingsStore, StoreError
 from tests.adapters.telegram.burst import run_burst
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 from tests.adapters.telegram.harness import HAPPY, WIN, plain_application, running, settle

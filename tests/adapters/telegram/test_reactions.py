@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from adapters.telegram import TelegramMoodmoji
-from bot.store import SettingsStore
+from moodmoji.adapters.telegram import TelegramMoodmoji
+from moodmoji.bot.store import SettingsStore
 from tests.adapters.telegram.fake_bot_api import TELEGRAM_REACTIONS, FakeBotAPI
 from tests.adapters.telegram.harness import GRIEF, HAPPY, WIN, running, settle
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.telegram import TelegramSettings
-from bot.config import Config
+from moodmoji.adapters.telegram import TelegramSettings
+from moodmoji.adapters.telegram.info import telegram_section
+from moodmoji.bot.config import config_model
 
 
 def test_from_the_config_section() -> None:
-    config = Config.model_validate(
+    config = config_model().model_validate(
         {"telegram": {"queue_size": 9, "workers": 2, "stale_after_s": 5, "refusal_ttl_s": 0}}
     )
-    settings = TelegramSettings.from_section(config.telegram)
+    settings = TelegramSettings.from_section(telegram_section(config))
     assert (settings.queue_size, settings.workers, settings.stale_after_s) == (9, 2, 5)
     assert settings.refusal_ttl_s == 0
     assert settings.available_reactions_ttl_s == 600
@@ -20,7 +21,15 @@ def test_from_the_config_section() -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [{"queue_size": 0}, {"workers": 0}, {"stale_after_s": 0}, {"retries": -1}]
+    "bad",
+    [
+        {"queue_size": 0},
+        {"workers": 0},
+        {"stale_after_s": 0},
+        {"retries": -1},
+        {"mood_days": 0},
+        {"mood_days": 367},  # more than the core's mood stats look back over
+    ],
 )
 def test_nonsense_is_refused(bad: dict[str, float]) -> None:
     with pytest.raises(ValueError):

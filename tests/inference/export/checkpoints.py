@@ -33,8 +33,8 @@ from transformers import (
     RobertaTokenizerFast,
 )
 
-from bot.bench.reference_models import save_spm_tokenizer as bench_spm_tokenizer
-from inference.export.labels import BERT_EMOTION_LABELS, EMOTION_LABELS, GOEMOTIONS_LABELS
+from moodmoji.inference.export.labels import BERT_EMOTION_LABELS, EMOTION_LABELS, GOEMOTIONS_LABELS
+from moodmoji.tools.bench.reference_models import save_spm_tokenizer as bench_spm_tokenizer
 
 CHAT_TEXTS = (
     "hello there 👋",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from inference.export import ExportReport, export_checkpoint
+from moodmoji.inference.export import ExportReport, export_checkpoint
 from tests.inference.export.checkpoints import BUILDERS, Built
 
 

@@ -12,9 +12,9 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from inference.errors import ExportError
-from inference.export import export_checkpoint
-from inference.export.bertmoji import infer_config, load_bertmoji, load_state_dict
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.export import export_checkpoint
+from moodmoji.inference.export.bertmoji import infer_config, load_bertmoji, load_state_dict
 from tests.inference.export.conftest import Checkpoints
 
 
@@ -109,9 +109,9 @@ def test_max_length_beyond_positions(checkpoints: Checkpoints, tmp_path: Path) -
 
 def test_missing_export_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch", None)
-    monkeypatch.delitem(sys.modules, "inference.export")
+    monkeypatch.delitem(sys.modules, "moodmoji.inference.export")
     with pytest.raises(ExportError, match=r"needs torch.*pip install 'moodmoji\[export\]'"):
-        importlib.import_module("inference.export")
+        importlib.import_module("moodmoji.inference.export")
 
 
 # --- BertMoji state dicts -------------------------------------------------------------------

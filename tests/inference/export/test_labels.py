@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from inference.errors import ExportError
-from inference.export import export_checkpoint
-from inference.export.labels import (
+from moodmoji.inference.errors import ExportError
+from moodmoji.inference.export import export_checkpoint
+from moodmoji.inference.export.labels import (
     build_head,
     final_labels,
     head_name,
@@ -19,7 +19,7 @@ from inference.export.labels import (
     parse_labels_option,
     resolve_emoji,
 )
-from inference.manifest import HeadKind, read_manifest
+from moodmoji.inference.manifest import HeadKind, read_manifest
 from tests.inference.export.checkpoints import (
     BERT_EMOTION_LABELS,
     EMOTION_LABELS,
@@ -212,7 +212,7 @@ def test_bertmoji_manifest(checkpoints: Checkpoints, bundles: Bundles) -> None:
 
 @pytest.mark.slow
 def test_bundles_load_in_the_engine(bundles: Bundles) -> None:
-    bundle = pytest.importorskip("inference.bundle")
+    bundle = pytest.importorskip("moodmoji.inference.bundle")
     for name in ("bertmoji", "emoticare", "bert-cased-emotion"):
         loaded = bundle.ModelBundle.load(bundles.get(name).output)
         assert loaded.manifest.heads[0].output == "logits"

@@ -13,8 +13,8 @@ import torch
 from tokenizers import Tokenizer
 from transformers import AutoTokenizer
 
-from inference.manifest import HeadKind, read_manifest
-from inference.text_encoder import TextEncoder
+from moodmoji.inference.manifest import HeadKind, read_manifest
+from moodmoji.inference.text_encoder import TextEncoder
 from tests.inference.export.checkpoints import BUILDERS, CHAT_TEXTS
 from tests.inference.export.conftest import Bundles, Checkpoints
 

@@ -18,9 +18,9 @@ import pytest
 import torch
 from transformers import BertConfig, BertModel
 
-from inference.datasets import TASKS
-from inference.training.settings import TrainSettings
-from inference.training.trainer import TrainResult, train
+from moodmoji.inference.datasets import TASKS
+from moodmoji.inference.training.settings import TrainSettings
+from moodmoji.inference.training.trainer import TrainResult, train
 from tests.inference.export.checkpoints import CHAT_TEXTS, save_wordpiece_tokenizer
 
 LINES = 40

@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import torch
 
-from inference.datasets import FACEBOOK_EMOJI, TASKS, Dataset, read_dataset, split_files
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.evaluation import evaluate, head_probabilities, match_head, multi_hot
-from inference.manifest import HeadKind, HeadRole, TextStep, read_manifest
-from inference.metrics import tune_thresholds
-from inference.training.bundle import (
+from moodmoji.inference.datasets import FACEBOOK_EMOJI, TASKS, Dataset, read_dataset, split_files
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.evaluation import evaluate, head_probabilities, match_head, multi_hot
+from moodmoji.inference.manifest import HeadKind, HeadRole, TextStep, read_manifest
+from moodmoji.inference.metrics import tune_thresholds
+from moodmoji.inference.training.bundle import (
     DATA_SOURCES,
     HEAD_NAMES,
     LOGIT_ADJUSTMENT,
@@ -25,9 +25,9 @@ from inference.training.bundle import (
     build_bundle,
     load_final,
 )
-from inference.training.data import load_tokenizer, model_text
-from inference.training.trainer import TrainResult
-from inference.vocabulary import emoji_key
+from moodmoji.inference.training.data import load_tokenizer, model_text
+from moodmoji.inference.training.trainer import TrainResult
+from moodmoji.inference.vocabulary import emoji_key
 from tests.inference.export.checkpoints import CHAT_TEXTS
 from tests.inference.training.conftest import LINES
 

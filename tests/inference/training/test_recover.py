@@ -9,20 +9,20 @@ import numpy as np
 import pytest
 import torch
 
-from inference.engine import Engine
-from inference.errors import InferenceError
-from inference.manifest import MODEL_FILE, read_manifest
-from inference.training import recover
-from inference.training.bundle import (
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.manifest import MODEL_FILE, read_manifest
+from moodmoji.inference.training import recover
+from moodmoji.inference.training.bundle import (
     HEAD_NAMES,
     LOGIT_ADJUSTMENT,
     BundleReport,
     build_bundle,
     load_final,
 )
-from inference.training.model import MultiTaskModel
-from inference.training.recover import recover_state_dict
-from inference.training.trainer import TrainResult
+from moodmoji.inference.training.model import MultiTaskModel
+from moodmoji.inference.training.recover import recover_state_dict
+from moodmoji.inference.training.trainer import TrainResult
 from tests.inference.export.checkpoints import CHAT_TEXTS
 
 TEXTS = [*CHAT_TEXTS, "", "a much longer message " * 12]

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from inference.datasets import REACTION_LABELS, read_dataset
-from inference.training import response_data
-from inference.training.response_data import DEV_FAMILIES, assemble, clean_row
+from moodmoji.inference.datasets import REACTION_LABELS, read_dataset
+from moodmoji.inference.training import response_data
+from moodmoji.inference.training.response_data import DEV_FAMILIES, assemble, clean_row
 
 GOOD: dict[str, Any] = {
     "emoji": ["🎉", "👏", "🥳"],

@@ -13,12 +13,18 @@ import numpy as np
 import pytest
 import torch
 
-from inference.datasets import TASK_GROUPS, TASKS, DatasetError, read_dataset, split_files
-from inference.errors import InferenceError
-from inference.training import trainer
-from inference.training.data import epoch_plan, group_members, load_tokenizer, pad, tokenise
-from inference.training.model import pretrained_encoder_dir
-from inference.training.trainer import (
+from moodmoji.inference.datasets import TASK_GROUPS, TASKS, DatasetError, read_dataset, split_files
+from moodmoji.inference.errors import InferenceError
+from moodmoji.inference.training import trainer
+from moodmoji.inference.training.data import (
+    epoch_plan,
+    group_members,
+    load_tokenizer,
+    pad,
+    tokenise,
+)
+from moodmoji.inference.training.model import pretrained_encoder_dir
+from moodmoji.inference.training.trainer import (
     CHECKPOINT_FILE,
     FINAL_FILE,
     METRICS_FILE,
