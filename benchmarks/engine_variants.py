@@ -1,8 +1,8 @@
 """What each engine optimisation bought, measured side by side in one process.
 
-Runs the benchmark messages (``bot/data/bench_messages.jsonl``) through the engine in several
-configurations and prints single-message latency and batch-of-64 throughput for each, with the
-ratio to the first row (the baseline, measured in the same run):
+Runs the benchmark messages (``tools/bench/data/bench_messages.jsonl``) through the engine in
+several configurations and prints single-message latency and batch-of-64 throughput for each,
+with the ratio to the first row (the baseline, measured in the same run):
 
 1. ``--baseline``: the previous default bundle (unfused graph, dynamic int8, so one text per
    run) with the previous settings (2 ORT threads per run, one run at a time, ORT's runtime

@@ -4,12 +4,12 @@ Starts the real server (uvicorn, the default model, a SQLite settings store in a
 directory) in a child process on a free loopback port. The child wraps the bot's analyzer so
 that this harness can slow every model run down; the switch is the child's stdin (``slow MS``
 lines), never the HTTP API. Then the soak sends ``--requests`` requests (default 20,000) with
-``--concurrency`` (64) in flight: ``POST /v1/analyze`` (80 %, a quarter of them "flowing past"
-a chat, which the store counts) and ``POST /v1/analyze/batch`` with 2..16 messages (20 %). Texts
-come from ``bot/data/bench_messages.jsonl``, with 5 % odd ones (empty, blank, emoji only, 4,000
-characters, zalgo, right-to-left). Every ``--slow-every`` seconds, from the first request on,
-the engine is slowed for ``--slow-for`` seconds (``--slow-ms`` more per model run). A warm-up
-(``--warmup`` requests, largest inputs included) comes first, outside the figures.
+``--concurrency`` (64) in flight: ``POST /v1/analyze`` (80 %, a quarter of them "flowing past" a
+chat, which the store counts) and ``POST /v1/analyze/batch`` with 2..16 messages (20 %). Texts
+come from ``tools/bench/data/bench_messages.jsonl``, with 5 % odd ones (empty, blank, emoji
+only, 4,000 characters, zalgo, right-to-left). Every ``--slow-every`` seconds, from the first
+request on, the engine is slowed for ``--slow-for`` seconds (``--slow-ms`` more per model run).
+A warm-up (``--warmup`` requests, largest inputs included) comes first, outside the figures.
 
 Checks (exit status 0 only when every one holds):
 
@@ -54,7 +54,9 @@ from typing import Any, TextIO
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
 
-BENCH_MESSAGES = Path(__file__).resolve().parents[1] / "bot" / "data" / "bench_messages.jsonl"
+BENCH_MESSAGES = (
+    Path(__file__).resolve().parents[1] / "tools" / "bench" / "data" / "bench_messages.jsonl"
+)
 SINGLE, BATCH = "/v1/analyze", "/v1/analyze/batch"
 ROUTES = (SINGLE, BATCH)
 
@@ -353,7 +355,7 @@ def judge(request: Planned, status: int, headers: Any, body: bytes) -> str | Non
         return None if "reactions" in data and "mood" in data else "200 without a decision"
     if status == 503:
         retry = headers.get("Retry-After", "")
-        code = json.loads(body).get("error", {}).get("code")
+        code = json.loads(body).get("code")
         if not retry.isdigit() or int(retry) < 1:
             return "503 without Retry-After"
         return None if code == "overloaded" else f"503 {code}"

@@ -64,7 +64,7 @@ def why_text(decision: Decision, *, remembered: bool) -> str:
 
 
 def mood_counts_text(counts: Mapping[str, Mapping[str, int]], *, days: int) -> str:
-    """A chat's mood mix over recent days, from :meth:`bot.store.SettingsStore.mood_counts`.
+    """A chat's mood mix over recent days, from :meth:`bot.chats.Chats.mood_stats`.
 
     Args:
         counts: ``{'YYYY-MM-DD': {mood: count}}``.

@@ -44,8 +44,6 @@ class DiscordSection(AdapterSection):
     request_timeout_s: Number = Field(default=10, gt=0, le=300, allow_inf_nan=False)
 
 
-
-
 def discord_rules(
     config: Config | None = None, *, max_reactions: int | None = None
 ) -> PlatformRules:

@@ -49,8 +49,6 @@ class HttpSection(ConfigSection):
     max_connections: Integer = Field(default=1000, ge=1, le=100_000)
 
 
-
-
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to bind (default: http.host, 127.0.0.1)")
     parser.add_argument("--port", type=int, help="TCP port (default: http.port, 8080)")

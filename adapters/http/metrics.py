@@ -160,19 +160,16 @@ class RequestMetrics:
             return
         started = time.perf_counter()
         status = 500
+        counted = False
         # The router rewrites the scope as it descends into a mount (its root_path grows), so
         # a mount is matched against the request as it arrived.
         arrived = dict(scope)
 
-        async def send_and_note(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_and_note)
-        finally:
+        def count() -> None:
+            nonlocal counted
+            if counted:
+                return
+            counted = True
             route = self._route_of(scope, arrived)
             elapsed = time.perf_counter() - started
             self.metrics.requests.labels(route, scope["method"], str(status)).inc()
@@ -180,6 +177,21 @@ class RequestMetrics:
             logger.debug(
                 "%s %s %d %.1f ms", printable(scope["method"]), route, status, elapsed * 1000
             )
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                # counted before the last byte leaves: a client that has its answer finds it
+                # in /metrics (a file response finishes its own work only after that)
+                count()
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            count()  # an answer that never finished, or none (the catch-all then sends a 500)
 
     def _route_of(self, scope: Scope, arrived: Scope) -> str:
         """The route template (``/v1/users/{platform}/{user_id}``), never the raw path.

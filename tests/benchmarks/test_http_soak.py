@@ -60,7 +60,7 @@ def test_the_soak_refuses_answers_that_break_the_contract() -> None:
     single = Planned(SINGLE, b"{}", 1)
     batch = Planned(BATCH, b"{}", 3)
     decision = b'{"mood": "joy", "reactions": []}'
-    overloaded = b'{"error": {"status": 503, "code": "overloaded", "message": "full"}}'
+    overloaded = b'{"type": "/problems/overloaded", "status": 503, "code": "overloaded"}'
     retry = {"Retry-After": "1"}
 
     assert judge(single, 200, {}, decision) is None
