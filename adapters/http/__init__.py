@@ -3,17 +3,26 @@
 Needs the ``http`` extra (FastAPI, uvicorn, prometheus-client, and fastapi-offline for the API
 docs pages' files): ``pip install 'moodmoji[http]'``.
 Build the app around a ready :class:`bot.core.MoodBot` with :func:`adapters.http.app.create_app`;
-``moodmoji serve`` (:mod:`adapters.http.command`) does it from the config file.
+``moodmoji serve`` (:mod:`adapters.http.command`) does it from the config file. The registry
+entry (:mod:`adapters.http.info`) imports without the extra.
 """
 
 from __future__ import annotations
 
-try:
-    import fastapi  # noqa: F401
-    import fastapi_offline  # noqa: F401
-    import prometheus_client  # noqa: F401
-    import uvicorn  # noqa: F401
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the installed extras
-    raise ModuleNotFoundError(
-        f"the HTTP API needs {exc.name}: pip install 'moodmoji[http]'", name=exc.name
-    ) from exc
+from typing import TYPE_CHECKING
+
+from moodmoji.adapters.common.extras import lazy_exports
+from moodmoji.adapters.http.info import ADAPTER
+
+if TYPE_CHECKING:
+    from moodmoji.adapters.http.app import create_app
+
+__all__ = ["ADAPTER", "create_app"]
+
+__getattr__ = lazy_exports(
+    __name__,
+    {"create_app": "moodmoji.adapters.http.app"},
+    libraries=("fastapi", "fastapi_offline", "prometheus_client", "uvicorn"),
+    extra="http",
+    what="the HTTP API",
+)
