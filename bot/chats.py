@@ -134,6 +134,28 @@ class Chats:
             return self.defaults
         return await self._run(store.chat_settings, str(platform), chat_id, self.defaults)
 
+    async def settings_unless_opted_out(
+        self, platform: str, chat_id: str | int, user_id: str | int
+    ) -> ChatSettings | None:
+        """A chat's effective settings, or ``None`` when the chat or the author opted out.
+
+        One trip to the store's thread, for an adapter that checks a message flowing past
+        before it asks the platform for anything.
+
+        Raises:
+            ChatsUnavailable: The store could not be read.
+        """
+        store = self._store
+        if store is None:
+            return self.defaults
+
+        def read() -> ChatSettings | None:
+            if store.opt_out(str(platform), chat_id, user_id) is not None:
+                return None
+            return store.chat_settings(str(platform), chat_id, self.defaults)
+
+        return await self._run(read)
+
     async def view(self, platform: str, chat_id: str | int) -> ChatView:
         """A chat's effective settings and its own changes, read together.
 

@@ -121,9 +121,10 @@ class Reactor:
                 failed (by the error's type only) and nothing is sent.
         """
         chats = self.moodbot.chats
-        if await chats.opted_out(PLATFORM, seen.chat_id, seen.author_id) is not None:
+        settings = await chats.settings_unless_opted_out(PLATFORM, seen.chat_id, seen.author_id)
+        if settings is None:
             return None
-        mode = (await chats.settings(PLATFORM, seen.chat_id)).mode
+        mode = settings.mode
         if not mode.reacts and not mode.suggests:
             return None
         return mode.reacts

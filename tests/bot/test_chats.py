@@ -75,6 +75,8 @@ async def test_opt_out_in_and_forget(chats: Chats, store: SettingsStore) -> None
     assert await chats.opted_out("discord", "-1", "7") is None  # per platform
     await chats.opt_in("telegram", "chat", "-9")
     assert await chats.opted_out("telegram", "-9", "8") is None
+    assert await chats.settings_unless_opted_out("telegram", "-1", "7") is None  # the author
+    assert await chats.settings_unless_opted_out("telegram", "-1", "8") is not None
     store.record_mood("telegram", "-1", "joy", day=DAY)
     await chats.update("telegram", "-1", mode="react")
     assert (await chats.forget_user("telegram", "7")).opt_outs == 1
@@ -103,6 +105,7 @@ async def test_without_a_store_there_is_one_clear_error() -> None:
     assert not chats.keeps_state and chats.health() is None
     assert await chats.settings("telegram", "1") == ChatSettings()  # the defaults
     assert await chats.opted_out("telegram", "1", "2") is None
+    assert await chats.settings_unless_opted_out("telegram", "1", "2") == ChatSettings()
     operations = [
         chats.view("telegram", "1"),
         chats.update("telegram", "1", mode="off"),
