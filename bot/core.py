@@ -14,6 +14,12 @@ Order of work for a message:
 
 Adapters call :meth:`MoodBot.adecide` (asynchronous, batched, never blocking the event loop);
 the command line calls :meth:`MoodBot.decide_many`.
+
+A batch is decided at the model's pace: :meth:`MoodBot.decide_many` reads the opt-outs of all
+its chats and authors in one query and their chats' settings in another (step 2), ranks the
+replies of all its messages together (step 5, :meth:`bot.suggestions.Suggester.suggest_many`)
+and hands the store its mood counts at once (step 6). Steps 3 and 4 go message by message, in
+order, as pacing needs. Every message gets exactly the decision it would get alone.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ from moodmoji.bot.platforms import PlatformRules
 from moodmoji.bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
 from moodmoji.bot.registry import Registry
 from moodmoji.bot.store import SettingsStore, StoreError
-from moodmoji.bot.suggestions import ReplyBank, Suggester
+from moodmoji.bot.suggestions import ReplyBank, Suggested, Suggester, SuggestionRequest
 from moodmoji.inference.analyzer import Analysis, Analyzer
 from moodmoji.inference.batcher import MicroBatcher
 from moodmoji.inference.emoji_names import emoji_like
@@ -102,6 +108,11 @@ def read(text: str, analysis: Analysis) -> Reading:
     return Reading(moods, emotions, candidates, sensitivity, trigger, intents)
 
 
+def _quiet(settings: ChatSettings, explicit: bool, suggest: bool | None) -> bool:
+    """Whether the chat's mode leaves a message's suggestions out and nobody asked for them."""
+    return suggest is None and not (explicit or settings.mode.suggests)
+
+
 def answerable(text: str) -> bool:
     """Whether a message holds something to answer: two different letters or digits, or an emoji.
 
@@ -119,6 +130,25 @@ class _Gate:
 
     settings: ChatSettings
     skip: Decision | None = None
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A message that passed its gate, with its analysis and its chat's settings."""
+
+    message: IncomingMessage
+    analysis: Analysis
+    settings: ChatSettings
+
+
+@dataclass(frozen=True)
+class _Reacted:
+    """A message's reading and what step 4 made of it, waiting for its suggestions."""
+
+    reading: Reading
+    reactions: tuple[Reaction, ...]
+    gate: Gate | None
+    steps: tuple[Step, ...]
 
 
 class MoodBot:
@@ -270,18 +300,15 @@ class MoodBot:
 
         Arguments as for :meth:`decide`.
         """
-        gates = [self._gate(m, context) for m in messages]
+        gates = self._gates(messages, context)
         todo = [i for i, g in enumerate(gates) if g.skip is None]
-        analyses = dict(zip(todo, self._analyze([messages[i].text for i in todo]), strict=True))
-        out = []
-        for i, (message, gate) in enumerate(zip(messages, gates, strict=True)):
-            if gate.skip is not None:
-                out.append(gate.skip)
-            else:
-                out.append(
-                    self._conclude(message, analyses[i], gate.settings, context, explicit, suggest)
-                )
-        return out
+        analyses = self._analyze([messages[i].text for i in todo])
+        jobs = [
+            _Job(messages[i], analysis, gates[i].settings)
+            for i, analysis in zip(todo, analyses, strict=True)
+        ]
+        concluded = iter(self._conclude_many(jobs, context, explicit, suggest))
+        return [gate.skip if gate.skip is not None else next(concluded) for gate in gates]
 
     async def adecide(
         self,
@@ -305,9 +332,14 @@ class MoodBot:
         if self._batcher is None:
             self._batcher = MicroBatcher(self._analyze, self._batch, max_queue=self._max_queue)
         analysis = await self._batcher.submit(message.text)
-        return await asyncio.to_thread(
-            self._conclude, message, analysis, gate.settings, context, explicit, suggest
+        (decision,) = await asyncio.to_thread(
+            self._conclude_many,
+            [_Job(message, analysis, gate.settings)],
+            context,
+            explicit,
+            suggest,
         )
+        return decision
 
     def add_batch_observer(self, observer: Callable[[int, float], None]) -> None:
         """Calls ``observer(batch_size, seconds)`` after every model run (for metrics).
@@ -363,38 +395,67 @@ class MoodBot:
     # ------------------------------------------------------------------ steps
 
     def _gate(self, message: IncomingMessage, context: ChatContext | None) -> _Gate:
-        if message.author_is_bot or (context and message.author_id == context.self_id):
-            return _Gate(self.defaults, Decision.skip("ignored", "the author is a bot"))
-        if self._store is None:
-            return _Gate(self.defaults)
-        platform = str(message.platform)
+        """The checks made before inference, for one message (see :meth:`_gates`)."""
+        return self._gates([message], context)[0]
+
+    def _gates(
+        self, messages: Sequence[IncomingMessage], context: ChatContext | None
+    ) -> list[_Gate]:
+        """The checks made before inference: bots, opt-outs, a chat in mode ``off``.
+
+        The store is asked once per platform of the batch, for all its chats and authors.
+        """
+        gates: dict[int, _Gate] = {}
+        asking: dict[str, list[int]] = {}
+        for i, message in enumerate(messages):
+            if message.author_is_bot or (context and message.author_id == context.self_id):
+                gates[i] = _Gate(self.defaults, Decision.skip("ignored", "the author is a bot"))
+            elif self._store is None:
+                gates[i] = _Gate(self.defaults)
+            else:
+                asking.setdefault(str(message.platform), []).append(i)
+        for platform, indexes in asking.items():
+            found = self._stored_gates(platform, [messages[i] for i in indexes])
+            gates.update(zip(indexes, found, strict=True))
+        return [gates[i] for i in range(len(messages))]
+
+    def _stored_gates(self, platform: str, messages: Sequence[IncomingMessage]) -> list[_Gate]:
+        """The opt-outs and settings of messages of one platform, read from the store at once."""
+        assert self._store is not None
         try:
-            opt_out = self._store.opt_out(platform, message.chat_id, message.author_id)
-            settings = (
-                self._store.chat_settings(platform, message.chat_id, self.defaults)
-                if opt_out is None
-                else self.defaults
+            opt_outs = self._store.opt_outs_of(
+                platform, [m.chat_id for m in messages], [m.author_id for m in messages]
+            )
+            settings = self._store.chat_settings_of(
+                platform,
+                [m.chat_id for m in messages if opt_outs.of(m.chat_id, m.author_id) is None],
+                self.defaults,
             )
         except StoreError as exc:
-            # Fail closed: without the opt-outs the message must not reach the model.
-            logger.warning("message %s skipped: %s", message.message_id, exc.problem)
-            return _Gate(
-                self.defaults,
-                Decision.skip(
-                    "store-unavailable",
-                    "the settings store could not be read, so opt-outs could not be checked; "
-                    "the message was not analysed",
-                ),
+            # Fail closed: without the opt-outs the messages must not reach the model.
+            for message in messages:
+                logger.warning("message %s skipped: %s", message.message_id, exc.problem)
+            unavailable = Decision.skip(
+                "store-unavailable",
+                "the settings store could not be read, so opt-outs could not be checked; "
+                "the message was not analysed",
             )
-        if opt_out is not None:
-            who = "this chat" if opt_out.kind == "chat" else "the author"
-            return _Gate(
-                self.defaults,
-                Decision.skip("opt-out", f"{who} opted out; the message was not analysed"),
-            )
-        if not settings.mode.reacts and not settings.mode.suggests:
-            return _Gate(settings, Decision.skip("mode-off", "moodmoji is off in this chat"))
-        return _Gate(settings)
+            return [_Gate(self.defaults, unavailable) for _ in messages]
+        gates = []
+        for message in messages:
+            opt_out = opt_outs.of(message.chat_id, message.author_id)
+            if opt_out is not None:
+                who = "this chat" if opt_out.kind == "chat" else "the author"
+                skip = Decision.skip("opt-out", f"{who} opted out; the message was not analysed")
+                gates.append(_Gate(self.defaults, skip))
+                continue
+            chat = settings[message.chat_id]
+            if not chat.mode.reacts and not chat.mode.suggests:
+                skip = Decision.skip("mode-off", "moodmoji is off in this chat")
+                gates.append(_Gate(chat, skip))
+            else:
+                gates.append(_Gate(chat))
+        return gates
 
     def conclude(
         self,
@@ -411,65 +472,115 @@ class MoodBot:
         :meth:`decide` for the whole path.
         """
         settings = self._settings_for(message.platform, message.chat_id)
-        return self._conclude(message, analysis, settings, context, explicit, suggest)
+        job = _Job(message, analysis, settings)
+        return self._conclude_many([job], context, explicit, suggest)[0]
 
-    def _conclude(
+    def _conclude_many(
         self,
-        message: IncomingMessage,
-        analysis: Analysis,
-        settings: ChatSettings,
+        jobs: Sequence[_Job],
         context: ChatContext | None,
         explicit: bool,
         suggest: bool | None = None,
-    ) -> Decision:
-        reading = read(message.text, analysis)
-        moods, emotions, candidates = reading.moods, reading.emotions, reading.candidates
+    ) -> list[Decision]:
+        """Steps 4 to 6 for analysed messages: reactions in order, then the batch's replies."""
+        reacted = [self._reactions(job, context, explicit) for job in jobs]
+        asking = {
+            i: self._suggestion_request(job, done.reading, explicit, suggest)
+            for i, (job, done) in enumerate(zip(jobs, reacted, strict=True))
+            if suggest is not False and not _quiet(job.settings, explicit, suggest)
+        }
+        ranked = dict(zip(asking, self.suggester.suggest_many(list(asking.values())), strict=True))
+        decisions = [
+            self._decision(job, done, ranked.get(i), _quiet(job.settings, explicit, suggest))
+            for i, (job, done) in enumerate(zip(jobs, reacted, strict=True))
+        ]
+        if not explicit:
+            self._count_moods([job.message for job in jobs], decisions)
+        return decisions
+
+    def _reactions(self, job: _Job, context: ChatContext | None, explicit: bool) -> _Reacted:
+        """Step 4 for one message: its reading, reactions and gate, and the steps so far."""
+        reading = read(job.message.text, job.analysis)
         sensitivity = reading.sensitivity
         steps: list[Step] = []
         if sensitivity.reason:
             kind = "somber" if sensitivity.somber else "negative"
             steps.append(Step("sensitivity", f"{kind} message: {sensitivity.reason}"))
-        reactions: tuple[Reaction, ...] = ()
-        gate: Gate | None = None
-        if explicit or settings.mode.reacts:
-            reactions = self._react(message, reading, settings, context, explicit, steps)
-            gate = self.policy.gate(
-                candidates, sensitivity, settings.reaction_threshold, trigger=reading.trigger
-            )
-        else:
+        settings = job.settings
+        if not (explicit or settings.mode.reacts):
             steps.append(Step("mode", f"mode is {settings.mode}: no reactions"))
+            return _Reacted(reading, (), None, tuple(steps))
+        reactions = self._react(job.message, reading, settings, context, explicit, steps)
+        gate = self.policy.gate(
+            reading.candidates, sensitivity, settings.reaction_threshold, trigger=reading.trigger
+        )
+        return _Reacted(reading, reactions, gate, tuple(steps))
+
+    @staticmethod
+    def _suggestion_request(
+        job: _Job, reading: Reading, explicit: bool, suggest: bool | None
+    ) -> SuggestionRequest:
+        """What step 5 ranks the replies of one message with."""
+        settings = job.settings
+        return SuggestionRequest(
+            reading.moods,
+            job.analysis.embedding,
+            reading.sensitivity,
+            threshold=settings.suggestion_threshold,
+            limit=settings.max_suggestions,
+            intents=reading.intents,
+            asked=(explicit or suggest is True) and answerable(job.message.text),
+        )
+
+    @staticmethod
+    def _decision(job: _Job, done: _Reacted, ranked: Suggested | None, quiet: bool) -> Decision:
+        """One message's decision, from its reactions and (when ranked) its replies.
+
+        ``quiet``: the chat's mode leaves suggestions out, and nobody asked for them.
+        """
+        settings = job.settings
         suggestions: tuple[Suggestion, ...] = ()
         replies: tuple[Suggestion, ...] = ()
-        if suggest is None and not (explicit or settings.mode.suggests):
-            steps.append(Step("mode", f"mode is {settings.mode}: no suggestions"))
-        elif suggest is not False:
-            suggestions, replies, suggestion_steps = self.suggester.suggest(
-                moods,
-                analysis.embedding,
-                sensitivity,
-                threshold=settings.suggestion_threshold,
-                limit=settings.max_suggestions,
-                intents=reading.intents,
-                asked=(explicit or suggest is True) and answerable(message.text),
-            )
-            steps.extend(suggestion_steps)
-        if self._store is not None and moods and not explicit:
-            try:
-                self._store.count_mood(str(message.platform), message.chat_id, moods[0].label)
-            except StoreError as exc:  # a lost count must not cost the user the decision
-                logger.warning(
-                    "the mood of message %s was not counted: %s", message.message_id, exc.problem
-                )
+        steps = done.steps
+        if quiet:
+            steps += (Step("mode", f"mode is {settings.mode}: no suggestions"),)
+        elif ranked is not None:
+            suggestions, replies, suggestion_steps = ranked
+            steps += suggestion_steps
         why = Explanation(
-            candidates=candidates,
+            candidates=done.reading.candidates,
             thresholds={
                 "reaction": settings.reaction_threshold,
                 "suggestion": settings.suggestion_threshold,
             },
-            steps=tuple(steps),
+            steps=steps,
             replies=replies,
         )
-        return Decision(reactions, moods, emotions, suggestions, why, gate=gate)
+        reading = done.reading
+        language = job.analysis.language
+        return Decision(
+            done.reactions, reading.moods, reading.emotions, suggestions, why, gate=done.gate
+        ).with_language(language.code, language.confidence, language.describe())
+
+    def _count_moods(
+        self, messages: Sequence[IncomingMessage], decisions: Sequence[Decision]
+    ) -> None:
+        """Step 6: counts the leading mood of messages flowing past (never the text)."""
+        if self._store is None:
+            return
+        counts = [
+            (str(message.platform), message.chat_id, decision.moods[0].label)
+            for message, decision in zip(messages, decisions, strict=True)
+            if decision.moods
+        ]
+        if not counts:
+            return
+        try:
+            self._store.count_moods(counts)
+        except StoreError as exc:  # a lost count must not cost the user the decision
+            logger.warning(
+                "the moods of %d message(s) were not counted: %s", len(counts), exc.problem
+            )
 
     def _react(
         self,

@@ -9,7 +9,7 @@ can use them without importing the inference core.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -197,6 +197,10 @@ class Decision:
         gate: The confidence gate's comparison (the value that passed or failed the reaction
             threshold), or ``None`` when no gate was checked (no reactions asked for, no
             candidate left, not analysed).
+        language: The message's language, an ISO 639-1 code (``"ru"``), or ``"und"`` when it
+            could not be told (too short, emoji only, unsure) or the message was not analysed;
+            the ``language`` step of ``why`` says which.
+        language_confidence: The language identifier's probability for ``language`` (0..1).
 
     """
 
@@ -207,6 +211,8 @@ class Decision:
     why: Explanation = field(default_factory=Explanation)
     skipped: str | None = None
     gate: Gate | None = None
+    language: str = "und"
+    language_confidence: float = 0.0
 
     @property
     def mood(self) -> str | None:
@@ -217,6 +223,22 @@ class Decision:
     def skip(cls, rule: str, detail: str) -> Decision:
         """A decision not to look at the message at all."""
         return cls(why=Explanation(steps=(Step(rule, detail),)), skipped=rule)
+
+    def with_language(self, code: str, confidence: float, detail: str) -> Decision:
+        """This decision with the message's language, and a first ``language`` step in ``why``.
+
+        Args:
+            code: ISO 639-1 code or ``"und"``.
+            confidence: The identifier's probability for ``code``.
+            detail: The step's text, e.g. ``ru (0.97)`` or ``und (too short)``.
+        """
+        steps = (Step("language", detail), *self.why.steps)
+        return replace(
+            self,
+            language=code,
+            language_confidence=confidence,
+            why=replace(self.why, steps=steps),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form, as ``moodmoji analyze`` prints it (without the text).
@@ -230,5 +252,7 @@ class Decision:
             "moods": [{"label": m.label, "score": m.score} for m in self.moods],
             "emotions": [{"label": e.label, "score": e.score} for e in self.emotions],
             "suggestions": [{"text": s.text, "intent": s.intent} for s in self.suggestions],
+            "language": self.language,
+            "language_confidence": self.language_confidence,
             "why": self.why.as_dict() | ({"skipped": self.skipped} if self.skipped else {}),
         }

@@ -58,13 +58,15 @@ GRAVE_PATTERNS: dict[str, str] = {
     r"dumped me|left me",
 }
 
-_GRAVE = re.compile(
-    "|".join(
-        f"(?P<{name.replace(' ', '_')}>\\b(?:{pattern}))"
-        for name, pattern in GRAVE_PATTERNS.items()
-    ),
-    re.IGNORECASE,
+_ALTERNATIVES = "|".join(
+    f"(?P<{name.replace(' ', '_')}>{pattern})" for name, pattern in GRAVE_PATTERNS.items()
 )
+# One word-boundary check per position for all the patterns, rather than one per pattern.
+_GRAVE = re.compile(f"\\b(?:{_ALTERNATIVES})", re.IGNORECASE)
+# The same patterns without IGNORECASE, for ASCII text lower-cased first: on ASCII text that is
+# exactly what IGNORECASE does (the patterns are lower case but for escapes such as \W), and
+# the regex engine can skip alternatives on their first letter, about three times faster.
+_GRAVE_ASCII = re.compile(f"\\b(?:{_ALTERNATIVES})")
 
 
 def grave_topic(text: str) -> str | None:
@@ -77,7 +79,7 @@ def grave_topic(text: str) -> str | None:
         The pattern's name (``death``, ``illness``...) of the first match, or ``None``.
 
     """
-    match = _GRAVE.search(text)
+    match = _GRAVE_ASCII.search(text.lower()) if text.isascii() else _GRAVE.search(text)
     if match is None or match.lastgroup is None:
         return None
     return match.lastgroup.replace("_", " ")

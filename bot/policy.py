@@ -321,12 +321,16 @@ class ReactionPolicy:
     @staticmethod
     def _allowed_tones(sensitivity: Sensitivity, learned: bool = False) -> frozenset[Tone] | None:
         if sensitivity.somber and learned:
-            return frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
+            return _UNPLAYFUL
         if sensitivity.somber:
-            return frozenset({Tone.WARM, Tone.SOMBER})
+            return _WARM_OR_SOMBER
         if sensitivity.negative:
-            return frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
+            return _UNPLAYFUL
         return None
+
+
+_WARM_OR_SOMBER: frozenset[Tone] = frozenset({Tone.WARM, Tone.SOMBER})
+_UNPLAYFUL: frozenset[Tone] = frozenset({Tone.WARM, Tone.SOMBER, Tone.NEUTRAL})
 
 
 def _sendable_first(

@@ -25,7 +25,20 @@ lock, so a decision is never held up by a write that waits. A write waits at mos
 :data:`WRITE_TIMEOUT_S` in all (for this store's own writer and for other processes' locks),
 then raises a busy :class:`StoreError` (:attr:`StoreError.busy`); :meth:`SettingsStore.health`
 says so until a write succeeds again. Mood counts of messages flowing past
-(:meth:`SettingsStore.count_mood`) are written by a background thread, off the decision path.
+(:meth:`SettingsStore.count_mood`, :meth:`SettingsStore.count_moods`) are written by a
+background thread, off the decision path.
+
+**Mood counts are written once per interval.** Counts wait in memory, added up per chat, day
+and mood, and the background writer writes all of them in one transaction every
+:data:`COUNT_INTERVAL_S` (one statement per chat, day and mood that changed, never one write per
+message). Reading the counts (:meth:`SettingsStore.mood_counts`), forgetting a chat,
+:meth:`SettingsStore.flush` and :meth:`SettingsStore.close` write what waits first, so a clean
+stop loses nothing. A crash or a kill loses the counts of the last interval at most (plus any
+that waited for a store another process held); a transaction writes all its counts or none.
+
+A batch's gate reads look up all its chats and authors at once: their opt-outs in one query
+(:meth:`SettingsStore.opt_outs_of`), their chats' settings in another
+(:meth:`SettingsStore.chat_settings_of`).
 """
 
 from __future__ import annotations
@@ -38,25 +51,29 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Literal
+from types import MappingProxyType, TracebackType
+from typing import Any, Literal, TypeVar
 
 from moodmoji.bot.chat_settings import ChatSettings, Mode, check_override
 
 __all__ = [
+    "COUNT_INTERVAL_S",
     "MIGRATIONS",
     "SCHEMA_VERSION",
     "DeletionReport",
     "OptOut",
+    "OptOuts",
     "SettingsStore",
     "StoreError",
 ]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MEMORY = ":memory:"
 """The path that opens a private, in-memory store (for tests and the console)."""
@@ -67,8 +84,13 @@ WRITE_TIMEOUT_S = 2.0
 """How long one write waits in all, for this store's writer and other connections' locks."""
 SLOW_WRITE_S = 1.0
 """A write waiting longer than this makes :meth:`SettingsStore.health` report the store busy."""
+COUNT_INTERVAL_S = 1.0
+"""How long mood counts gather in memory before the background writer writes them (one
+transaction for all); a crash loses at most this long's counts."""
 COUNT_RETRY_S = 1.0
 """Pause of the background writer after a busy store, before it tries the counts again."""
+_MOST_PARAMETERS = 500
+"""Most ids bound in one statement (SQLite before 3.32 allows 999 parameters)."""
 MAX_PENDING_COUNTS = 10_000
 """Most mood counts waiting for the background writer; more are dropped (with a warning)."""
 
@@ -158,6 +180,27 @@ class OptOut:
     kind: Literal["user", "chat"]
     subject_id: str
     since: str
+
+
+@dataclass(frozen=True)
+class OptOuts:
+    """The opt-outs among some chats and users of one platform (:meth:`SettingsStore.opt_outs_of`).
+
+    Attributes:
+        chats: Chat id -> its opt-out, for the chats asked about that opted out.
+        users: User id -> their opt-out, for the users asked about that opted out.
+
+    """
+
+    chats: Mapping[str, OptOut]
+    users: Mapping[str, OptOut]
+
+    def of(self, chat_id: str | int | None, user_id: str | int | None) -> OptOut | None:
+        """What :meth:`SettingsStore.opt_out` says of a chat and user: the chat's, else theirs."""
+        chat = None if chat_id is None else self.chats.get(str(chat_id))
+        if chat is not None or user_id is None:
+            return chat
+        return self.users.get(str(user_id))
 
 
 @dataclass(frozen=True)
@@ -485,19 +528,38 @@ class SettingsStore:
             StoreError: The database could not be read.
 
         """
-        valid: dict[str, Any] = {}
-        for name, value in self.chat_overrides(platform, chat_id).items():
-            try:
-                check_override(name, value)
-            except ValueError:
-                logger.warning(
-                    "ignoring the stored setting %s of a %s chat: no longer valid",
-                    name,
-                    platform,
+        return _effective(self.chat_overrides(platform, chat_id), platform, defaults)
+
+    def chat_settings_of(
+        self, platform: str, chat_ids: Iterable[str | int], defaults: ChatSettings
+    ) -> dict[str, ChatSettings]:
+        """:meth:`chat_settings` of several chats of a platform, read in one query.
+
+        Returns:
+            Chat id (as text) -> its effective settings, for every chat asked about.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be read.
+
+        """
+        platform = _platform(platform)
+        chats = list(dict.fromkeys(_subject(c, "chat_id") for c in chat_ids))
+        stored: dict[str, str] = {}
+        with self._reading() as connection:
+            for part in _chunks(chats):
+                marks = ", ".join("?" * len(part))
+                stored.update(
+                    connection.execute(
+                        "SELECT chat_id, overrides FROM chat_settings "
+                        f"WHERE platform = ? AND chat_id IN ({marks})",
+                        (platform, *part),
+                    ).fetchall()
                 )
-            else:
-                valid[name] = value
-        return defaults.with_overrides(valid)
+        return {
+            chat: _effective(self._decode(stored.get(chat), platform), platform, defaults)
+            for chat in chats
+        }
 
     def update_chat(self, platform: str, chat_id: str | int, **changes: Any) -> dict[str, Any]:
         """Merges ``changes`` into a chat's overrides; a value of ``None`` removes that override.
@@ -622,8 +684,43 @@ class SettingsStore:
             ).fetchone()
         if row is None:
             return None
-        kind: Literal["user", "chat"] = "chat" if row[0] == "chat" else "user"
-        return OptOut(kind=kind, subject_id=str(row[1]), since=str(row[2]))
+        return _opt_out(row)
+
+    def opt_outs_of(
+        self, platform: str, chat_ids: Iterable[str | int], user_ids: Iterable[str | int]
+    ) -> OptOuts:
+        """The opt-outs among several chats and users of a platform, read at once.
+
+        ``opt_outs_of(p, chats, users).of(chat, user)`` is :meth:`opt_out` of that chat and
+        user, for a batch of messages in one query instead of one per message.
+
+        Raises:
+            ValueError: An empty platform or id.
+            StoreError: The database could not be read.
+
+        """
+        platform = _platform(platform)
+        chats = dict.fromkeys(_subject(c, "chat_id") for c in chat_ids)
+        users = dict.fromkeys(_subject(u, "user_id") for u in user_ids)
+        subjects = [("chat", c) for c in chats] + [("user", u) for u in users]
+        found: dict[str, dict[str, OptOut]] = {"chat": {}, "user": {}}
+        with self._reading() as connection:
+            for part in _chunks(subjects):
+                clauses, params = [], [platform]
+                for kind in ("chat", "user"):
+                    ids = [subject for k, subject in part if k == kind]
+                    if ids:
+                        marks = ", ".join("?" * len(ids))
+                        clauses.append(f"(kind = '{kind}' AND subject_id IN ({marks}))")
+                        params += ids
+                rows = connection.execute(
+                    "SELECT kind, subject_id, since FROM opt_outs "
+                    f"WHERE platform = ? AND ({' OR '.join(clauses)})",
+                    params,
+                ).fetchall()
+                for row in rows:
+                    found[str(row[0])][str(row[1])] = _opt_out(row)
+        return OptOuts(chats=MappingProxyType(found["chat"]), users=MappingProxyType(found["user"]))
 
     # ----------------------------------------------------------------------------------------
     # Mood counts
@@ -676,10 +773,42 @@ class SettingsStore:
             ValueError: An invalid mood name, or an empty platform or id.
             StoreError: The store is closed.
         """
-        key = (_platform(platform), _subject(chat_id, "chat_id"))
-        _check_mood(mood)
+        self.count_moods([(platform, chat_id, mood)])
+
+    def count_moods(self, counts: Iterable[tuple[str, str | int, str]]) -> None:
+        """Adds one per ``(platform, chat_id, mood)`` to today's counts, in the background.
+
+        :meth:`count_mood` for a batch of messages: the counts join the ones waiting for the
+        background writer at once (see the module docstring for when they are written).
+
+        Raises:
+            ValueError: An invalid mood name, or an empty platform or id (nothing is counted).
+            StoreError: The store is closed.
+        """
+        keys = [(_platform(p), _subject(c, "chat_id"), m) for p, c, m in counts]
+        for _, _, mood in keys:
+            _check_mood(mood)
         self._live()
-        self._counts.add(key[0], key[1], mood, datetime.datetime.now(datetime.UTC).date())
+        if keys:
+            self._counts.add(keys, datetime.datetime.now(datetime.UTC).date())
+
+    def _write_mood_counts(self, counts: Mapping[_CountKey, int]) -> None:
+        """Adds waiting counts to their counters, all in one transaction.
+
+        Raises:
+            StoreError: The database could not be written; no counter changed.
+        """
+        rows = [
+            (platform, chat_id, day.isoformat(), mood, count)
+            for (platform, chat_id, mood, day), count in counts.items()
+        ]
+        with self._writing() as connection:
+            connection.executemany(
+                "INSERT INTO mood_counts (platform, chat_id, day, mood, count) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, chat_id, day, mood) "
+                "DO UPDATE SET count = count + excluded.count",
+                rows,
+            )
 
     def flush(self, timeout: float | None = None) -> bool:
         """Waits until the pending mood counts are written (or given up); whether they were."""
@@ -992,6 +1121,33 @@ def _problem(exc: sqlite3.Error, *, opening: bool = False) -> str:
     return f"database error: {exc}"
 
 
+def _effective(overrides: Mapping[str, Any], platform: str, defaults: ChatSettings) -> ChatSettings:
+    """``defaults`` with a chat's stored overrides laid over them, stale ones skipped (logged)."""
+    valid: dict[str, Any] = {}
+    for name, value in overrides.items():
+        try:
+            check_override(name, value)
+        except ValueError:
+            logger.warning(
+                "ignoring the stored setting %s of a %s chat: no longer valid", name, platform
+            )
+        else:
+            valid[name] = value
+    return defaults.with_overrides(valid) if valid else defaults
+
+
+def _opt_out(row: Sequence[Any]) -> OptOut:
+    """An opt-out from its ``kind, subject_id, since`` row."""
+    kind: Literal["user", "chat"] = "chat" if row[0] == "chat" else "user"
+    return OptOut(kind=kind, subject_id=str(row[1]), since=str(row[2]))
+
+
+def _chunks(values: Sequence[T]) -> Iterator[Sequence[T]]:
+    """``values`` in runs short enough to be bound in one statement each."""
+    for start in range(0, len(values), _MOST_PARAMETERS):
+        yield values[start : start + _MOST_PARAMETERS]
+
+
 def _check_mood(mood: object) -> None:
     if not isinstance(mood, str) or not _MOOD.fullmatch(mood):
         raise ValueError(f"mood: should be 1 to 32 characters of a-z, _ and -, not {mood!r}")
@@ -1053,50 +1209,76 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+#: What a waiting mood count is kept under: platform, chat id, mood and UTC day.
+_CountKey = tuple[str, str, str, datetime.date]
+
+
 class _BackgroundCounts:
     """Mood counts written by one daemon thread, so that counting never waits on the store.
 
-    Counts of the same chat, day and mood that wait together are written as one addition; a
-    busy store keeps them for another try (:data:`COUNT_RETRY_S` later).
+    Counts wait in memory, added up per chat, day and mood; the thread writes everything that
+    waits in one transaction once the first of them has waited :attr:`interval` seconds, or at
+    once when someone waits for them (:meth:`flush`, :meth:`close`). A busy store keeps them for
+    another try (:data:`COUNT_RETRY_S` later, then the next interval).
+
+    Args:
+        store: The store whose :meth:`SettingsStore._write_mood_counts` writes them.
+        interval: Seconds counts gather before they are written.
+
     """
 
-    def __init__(self, store: SettingsStore) -> None:
+    def __init__(self, store: SettingsStore, interval: float = COUNT_INTERVAL_S) -> None:
         self._store = store
-        self._pending: dict[tuple[str, str, str, datetime.date], int] = {}
+        self.interval = interval
+        self._pending: dict[_CountKey, int] = {}
         self._condition = threading.Condition()
         self._thread: threading.Thread | None = None
         self._busy = False
         self._closed = False
+        self._hurry = 0  # callers waiting for the pending counts to be written
         self._dropped = 0
 
-    def add(self, platform: str, chat_id: str, mood: str, day: datetime.date) -> None:
-        key = (platform, chat_id, mood, day)
+    def add(self, keys: Sequence[tuple[str, str, str]], day: datetime.date) -> None:
+        """Counts one for each ``(platform, chat_id, mood)`` of ``keys`` on ``day``."""
         with self._condition:
             if self._closed:
                 return
-            if key not in self._pending and len(self._pending) >= MAX_PENDING_COUNTS:
-                self._dropped += 1
-                if self._dropped in (1, 10, 100) or self._dropped % 1000 == 0:
-                    logger.warning(
-                        "%d mood count(s) dropped: the store is not keeping up", self._dropped
-                    )
-                return
-            self._pending[key] = self._pending.get(key, 0) + 1
+            idle = not self._pending
+            for platform, chat_id, mood in keys:
+                self._add(platform, chat_id, mood, day)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="moodmoji-mood-counts", daemon=True
                 )
                 self._thread.start()
-            self._condition.notify_all()
+            if idle and self._pending:
+                self._condition.notify_all()  # the writer starts its interval
+
+    def _add(self, platform: str, chat_id: str, mood: str, day: datetime.date) -> None:
+        key = (platform, chat_id, mood, day)
+        if key not in self._pending and len(self._pending) >= MAX_PENDING_COUNTS:
+            self._dropped += 1
+            if self._dropped in (1, 10, 100) or self._dropped % 1000 == 0:
+                logger.warning(
+                    "%d mood count(s) dropped: the store is not keeping up", self._dropped
+                )
+            return
+        self._pending[key] = self._pending.get(key, 0) + 1
 
     def flush(self, timeout: float) -> bool:
+        """Has the waiting counts written now; whether they were within ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         with self._condition:
-            while self._pending or self._busy:
-                left = deadline - time.monotonic()
-                if left <= 0 or self._thread is None:
-                    return False
-                self._condition.wait(left)
+            self._hurry += 1
+            self._condition.notify_all()
+            try:
+                while self._pending or self._busy:
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._thread is None:
+                        return False
+                    self._condition.wait(left)
+            finally:
+                self._hurry -= 1
         return True
 
     def close(self, timeout: float) -> None:
@@ -1114,25 +1296,36 @@ class _BackgroundCounts:
                     self._condition.wait()
                 if not self._pending:
                     return
+                self._gather()
                 batch, self._pending = self._pending, {}
                 self._busy = True
-            retry: dict[tuple[str, str, str, datetime.date], int] = {}
-            try:
-                for (platform, chat_id, mood, day), count in batch.items():
-                    try:
-                        self._store.record_mood(platform, chat_id, mood, day=day, count=count)
-                    except StoreError as exc:
-                        if exc.busy and not self._closed:
-                            if not retry:
-                                logger.warning("mood counts wait for another try: %s", exc.problem)
-                            retry[(platform, chat_id, mood, day)] = count
-                        else:
-                            logger.warning("a mood count was not written: %s", exc.problem)
-            finally:
-                with self._condition:
-                    for key, count in retry.items():  # kept for the next try
-                        self._pending[key] = self._pending.get(key, 0) + count
-                    self._busy = False
-                    self._condition.notify_all()
-                    if retry:
-                        self._condition.wait(COUNT_RETRY_S)
+            retry = self._write(batch)
+            with self._condition:
+                for key, count in retry.items():  # kept for the next try
+                    self._pending[key] = self._pending.get(key, 0) + count
+                self._busy = False
+                self._condition.notify_all()
+                if retry:
+                    self._condition.wait(COUNT_RETRY_S)
+
+    def _gather(self) -> None:
+        """Lets counts gather for an interval, unless someone waits for them (lock held)."""
+        deadline = time.monotonic() + self.interval
+        while not self._closed and not self._hurry:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._condition.wait(left)
+
+    def _write(self, batch: dict[_CountKey, int]) -> dict[_CountKey, int]:
+        """Writes a batch of counts in one transaction; what to try again (a busy store)."""
+        try:
+            self._store._write_mood_counts(batch)
+        except StoreError as exc:
+            if exc.busy and not self._closed:
+                logger.warning("mood counts wait for another try: %s", exc.problem)
+                return batch
+            logger.warning("%d mood count(s) were not written: %s", len(batch), exc.problem)
+        except Exception:  # the writer thread must live on; the counts are lost
+            logger.exception("%d mood count(s) were not written", len(batch))
+        return {}

@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +70,9 @@ __all__ = [
     "Reply",
     "ReplyBank",
     "ReplyBankError",
+    "Suggested",
     "Suggester",
+    "SuggestionRequest",
     "bank_texts",
 ]
 
@@ -208,6 +210,43 @@ def _parse(obj: object) -> Reply:
 
 
 @dataclass(frozen=True)
+class SuggestionRequest:
+    """What ranking the replies of one message takes (see :meth:`Suggester.suggest`).
+
+    Attributes:
+        moods: Coarse mood shares, best first.
+        embedding: The message's L2-normalised embedding (``None``: mood fit only).
+        sensitivity: The message's sensitivity (:func:`bot.policy.assess`).
+        threshold: The chat's suggestion threshold.
+        limit: Most replies suggested.
+        intents: Learned reply-intent probabilities, when the model has them.
+        asked: The user asked for suggestions, so ``threshold`` does not gate.
+
+    """
+
+    moods: tuple[Tag, ...]
+    embedding: FloatArray | None = field(compare=False)
+    sensitivity: Sensitivity
+    threshold: float
+    limit: int = 3
+    intents: tuple[Tag, ...] = ()
+    asked: bool = False
+
+
+#: What :meth:`Suggester.suggest` returns: the suggestions, the best replies considered (for
+#: the explanation) and the steps.
+Suggested = tuple[tuple[Suggestion, ...], tuple[Suggestion, ...], tuple[Step, ...]]
+
+#: Best-fitting replies looked at per message, before the sensitivity rules.
+CONSIDERED = 60
+#: Best-fitting appropriate replies shown in the explanation.
+SHOWN = 5
+
+# Why a reply is left out of a message's suggestions (see _refusals).
+_KEPT, _SENSITIVE, _HAPPY = 0, 1, 2
+
+
+@dataclass(frozen=True)
 class _Scored:
     reply: Reply
     index: int
@@ -220,7 +259,11 @@ def bank_texts(bank: ReplyBank) -> list[str]:
 
 
 class Suggester:
-    """Ranks the reply bank against one message.
+    """Ranks the reply bank against messages, one at a time or a batch at once.
+
+    A batch costs one model-free pass of array operations for all its messages: only the
+    cosines against the examples are computed message by message (one matrix-vector product
+    each, so that a message's fits do not depend on its batch-mates down to the last bit).
 
     Args:
         bank: The replies.
@@ -237,9 +280,10 @@ class Suggester:
         reply_vectors: FloatArray | None = None,
     ) -> None:
         self.bank = bank
-        counts = [len(r.examples) for r in bank.replies]
+        replies = bank.replies
+        counts = [len(r.examples) for r in replies]
         # slot j of reply i holds the index of its j-th example vector, -1 past its last
-        self._slots = np.full((len(bank.replies), max(counts)), -1, dtype=np.intp)
+        self._slots = np.full((len(replies), max(counts)), -1, dtype=np.intp)
         starts = np.cumsum([0, *counts[:-1]])
         for i, (start, count) in enumerate(zip(starts, counts, strict=True)):
             self._slots[i, :count] = np.arange(start, start + count)
@@ -247,13 +291,25 @@ class Suggester:
             raise ValueError(
                 f"{example_vectors.shape[0]} example vectors for {sum(counts)} examples"
             )
-        if reply_vectors is not None and reply_vectors.shape[0] != len(bank.replies):
+        if reply_vectors is not None and reply_vectors.shape[0] != len(replies):
             raise ValueError(f"{reply_vectors.shape[0]} reply vectors for {len(bank)} replies")
         self._examples = example_vectors
         self._replies = reply_vectors
         self._mood_mask = np.array(
-            [[mood in r.moods for mood in MOODS] for r in bank.replies], dtype=np.float32
+            [[mood in r.moods for mood in MOODS] for r in replies], dtype=np.float32
         )
+        self._filled = self._slots >= 0
+        self._slot_index = np.maximum(self._slots, 0)
+        # a reply with a single example counts it once
+        self._taken = np.minimum(self._filled.sum(axis=1), EXAMPLES_AVERAGED)
+        # every reply with as many examples: its cosines are a reshape, not a gather
+        self._dense = bool(self._filled.all())
+        self._intent_of = np.array([INTENTS.index(r.intent) for r in replies], dtype=np.intp)
+        self._cheerful = np.array(
+            [r.tone is Tone.PLAYFUL or r.intent in CHEERFUL_INTENTS for r in replies], dtype=bool
+        )
+        self._casual = np.array([r.intent in CASUAL_INTENTS for r in replies], dtype=bool)
+        self._condolence = np.array([r.intent in CONDOLENCE_INTENTS for r in replies], dtype=bool)
 
     @classmethod
     def from_embedder(cls, bank: ReplyBank, embed: Embed | None) -> Suggester:
@@ -264,6 +320,8 @@ class Suggester:
         vectors = embed(bank_texts(bank))
         return cls(bank, vectors[:examples], vectors[examples:])
 
+    # ------------------------------------------------------------------ fits
+
     def fits(
         self,
         moods: Sequence[Tag],
@@ -273,41 +331,96 @@ class Suggester:
         intents: Sequence[Tag] = (),
     ) -> FloatArray:
         """Every reply's fit to a message, in bank order (learned intents when given)."""
-        shares = {m.label: m.score for m in moods}
-        sad = shares.get("sadness", 0.0) + shares.get("fear", 0.0)
-        if somber and sad < SOMBER_SADNESS:
-            keep = (1.0 - SOMBER_SADNESS) / max(1.0 - sad, 1e-6)
-            shares = {k: v * keep for k, v in shares.items() if k not in ("sadness", "fear")}
-            shares["sadness"] = SOMBER_SADNESS
-        mood_fit = self._mood_mask @ np.array([shares.get(m, 0.0) for m in MOODS], np.float32)
-        semantic = self._semantic(embedding)
-        if intents:
-            chance = {tag.label: tag.score for tag in intents}
-            p = np.array([chance.get(r.intent, 0.0) for r in self.bank.replies], np.float32)
+        request = SuggestionRequest(
+            tuple(moods), embedding, Sensitivity(somber=somber), 0.0, intents=tuple(intents)
+        )
+        out: FloatArray = self.fits_many([request])[0]
+        return out
+
+    def fits_many(self, requests: Sequence[SuggestionRequest]) -> FloatArray:
+        """Every reply's fit to each message: one row per request, replies in bank order.
+
+        Row ``i`` is bit for bit what :meth:`fits` gives for request ``i`` alone: the batch
+        shares array operations, never a sum whose rounding would depend on its batch-mates.
+        """
+        out = np.empty((len(requests), len(self.bank.replies)), dtype=np.float32)
+        if not requests:
+            return out
+        mood_fit = np.stack(
+            [self._mood_mask @ _mood_shares(r.moods, r.sensitivity.somber) for r in requests]
+        )
+        embedded = (
+            [i for i, r in enumerate(requests) if r.embedding is not None]
+            if self._examples is not None
+            else []
+        )
+        semantic = np.zeros_like(out)
+        if embedded:
+            semantic[embedded] = self._semantic_many(
+                [requests[i].embedding for i in embedded]  # type: ignore[misc]
+            )
+        for learned in (True, False):
+            for with_semantic in (True, False):
+                rows = [
+                    i
+                    for i, r in enumerate(requests)
+                    if bool(r.intents) is learned and (i in embedded) is with_semantic
+                ]
+                if rows:
+                    chance = (
+                        np.array([_intent_chances(requests[i].intents) for i in rows], np.float32)
+                        if learned
+                        else None
+                    )
+                    out[rows] = self._fit_rows(
+                        mood_fit[rows], semantic[rows] if with_semantic else None, chance
+                    )
+        return out
+
+    def _fit_rows(
+        self, mood_fit: FloatArray, semantic: FloatArray | None, chance: FloatArray | None
+    ) -> FloatArray:
+        """The fits of messages alike in what they have: learned intents, an embedding.
+
+        Args:
+            mood_fit: Each reply's mood fit, one row per message.
+            semantic: Each reply's semantic fit, or ``None`` without embeddings.
+            chance: Each intent's learned probability (:data:`INTENTS` order), or ``None``.
+
+        """
+        if chance is not None:
+            p = chance[:, self._intent_of]
             wording = INTENT_BASE + INTENT_MOOD * mood_fit
             if semantic is not None:
                 wording = wording + INTENT_SEMANTIC * semantic
-            return (p * wording).astype(np.float32)
+            learned: FloatArray = (p * wording).astype(np.float32)
+            return learned
         if semantic is None:
             fit = MOOD_BASE * mood_fit
         else:
             fit = semantic * (MOOD_BASE + (1.0 - MOOD_BASE) * mood_fit)
-        return np.where(mood_fit >= MIN_MOOD_FIT, fit, 0.0).astype(np.float32)
+        fused: FloatArray = np.where(mood_fit >= MIN_MOOD_FIT, fit, 0.0).astype(np.float32)
+        return fused
 
-    def _semantic(self, embedding: FloatArray | None) -> FloatArray | None:
-        """Each reply's semantic fit in [0, 1] from its best examples, or ``None``."""
-        if embedding is None or self._examples is None:
-            return None
-        cosines = self._examples @ embedding.astype(np.float32)
-        per_reply = np.where(self._slots >= 0, cosines[np.maximum(self._slots, 0)], -1.0)
-        best = -np.sort(-per_reply, axis=1)[:, :EXAMPLES_AVERAGED]
-        # a reply with a single example counts it once
-        taken = np.minimum((self._slots >= 0).sum(axis=1), EXAMPLES_AVERAGED)
-        mean = np.where(best > -1.0, best, 0.0).sum(axis=1) / taken
+    def _semantic_many(self, embeddings: Sequence[FloatArray]) -> FloatArray:
+        """Each reply's semantic fit in [0, 1] from its best examples, one row per embedding."""
+        assert self._examples is not None
+        cosines = np.empty((len(embeddings), self._examples.shape[0]), dtype=np.float32)
+        for row, embedding in zip(cosines, embeddings, strict=True):
+            # a product per message: one matrix product for the batch would round differently
+            row[:] = self._examples @ embedding.astype(np.float32)
+        if self._dense:
+            per_reply = cosines.reshape(len(embeddings), *self._slots.shape)
+        else:
+            per_reply = np.where(self._filled, cosines[:, self._slot_index], -1.0)
+        best = -np.sort(-per_reply, axis=-1)[..., :EXAMPLES_AVERAGED]
+        mean = np.where(best > -1.0, best, 0.0).sum(axis=-1) / self._taken
         out: FloatArray = np.clip(
             (mean - SEMANTIC_FLOOR) / (SEMANTIC_FULL - SEMANTIC_FLOOR), 0, 1
         ).astype(np.float32)
         return out
+
+    # ------------------------------------------------------------------ suggesting
 
     def suggest(
         self,
@@ -319,7 +432,7 @@ class Suggester:
         limit: int = 3,
         intents: Sequence[Tag] = (),
         asked: bool = False,
-    ) -> tuple[tuple[Suggestion, ...], tuple[Suggestion, ...], tuple[Step, ...]]:
+    ) -> Suggested:
         """Up to ``limit`` diverse, appropriate replies, or none.
 
         ``intents`` are the learned reply-intent probabilities, when the model has them.
@@ -330,29 +443,72 @@ class Suggester:
             The suggestions, the best replies considered (for the explanation), and the steps.
 
         """
-        if limit <= 0:
-            return (), (), (Step("suggestions", "this chat asks for no suggestions"),)
-        fits = self.fits(moods, embedding, somber=sensitivity.somber, intents=intents)
-        order = np.argsort(-fits, kind="stable")
-        happy = bool(moods) and moods[0].label in ("joy", "love") and moods[0].score >= HAPPY_SHARE
-        scored: list[_Scored] = []
-        refused: list[str] = []
-        for index in order[:60]:
-            reply = self.bank.replies[int(index)]
-            why = _unsuitable(reply, sensitivity, happy)
-            if why is not None:
-                refused.append(why)
-                continue
-            scored.append(_Scored(reply, int(index), round(float(fits[index]), 4)))
-        considered = tuple(Suggestion(s.reply.text, s.reply.intent, s.fit) for s in scored[:5])
+        request = SuggestionRequest(
+            tuple(moods), embedding, sensitivity, threshold, limit, tuple(intents), asked
+        )
+        return self.suggest_many([request])[0]
+
+    def suggest_many(self, requests: Sequence[SuggestionRequest]) -> list[Suggested]:
+        """:meth:`suggest` for several messages at once, in order.
+
+        Each message gets exactly what :meth:`suggest` gives it alone; the fits and their
+        ranking are computed for the whole batch in a few array operations.
+        """
+        out: list[Suggested] = [
+            ((), (), (Step("suggestions", "this chat asks for no suggestions"),))
+        ] * len(requests)
+        active = [i for i, r in enumerate(requests) if r.limit > 0]
+        if not active:
+            return out
+        wanted = [requests[i] for i in active]
+        fits = self.fits_many(wanted)
+        order = np.argsort(-fits, axis=1, kind="stable")[:, :CONSIDERED]
+        refusals = self._refusals(wanted, order)
+        for row, i in enumerate(active):
+            out[i] = self._choose(requests[i], fits[row], order[row], refusals[row])
+        return out
+
+    def _refusals(
+        self, requests: Sequence[SuggestionRequest], order: npt.NDArray[np.intp]
+    ) -> npt.NDArray[np.int8]:
+        """Why each ranked reply must not go on its message (:data:`_KEPT` when it may).
+
+        The sensitivity rules of the module docstring, for every message and ranked reply at
+        once: nothing cheerful or playful on a negative message, nothing casual on a somber one
+        (both :data:`_SENSITIVE`), no condolences on a clearly happy one (:data:`_HAPPY`).
+        """
+        negative = np.array([r.sensitivity.negative for r in requests], dtype=bool)[:, None]
+        somber = np.array([r.sensitivity.somber for r in requests], dtype=bool)[:, None]
+        happy = np.array([_happy(r.moods) for r in requests], dtype=bool)[:, None]
+        sensitive = (negative & self._cheerful[order]) | (somber & self._casual[order])
+        merry = happy & ~negative & self._condolence[order]
+        codes: npt.NDArray[np.int8] = np.where(
+            sensitive, _SENSITIVE, np.where(merry, _HAPPY, _KEPT)
+        ).astype(np.int8)
+        return codes
+
+    def _choose(
+        self,
+        request: SuggestionRequest,
+        fits: FloatArray,
+        order: npt.NDArray[np.intp],
+        refusals: npt.NDArray[np.int8],
+    ) -> Suggested:
+        """One message's suggestions from its ranked replies (see the module docstring)."""
+        kept = order[refusals == _KEPT]
+        ranked = kept.tolist()
+        fit_of = fits[kept].tolist()
+        considered = tuple(
+            self._suggestion(index, fit) for index, fit in zip(ranked[:SHOWN], fit_of, strict=False)
+        )
         steps: list[Step] = []
+        refused = self._refused(request.sensitivity, order, refusals)
         if refused:
-            steps.append(
-                Step("suggestion-sensitivity", "left out " + ", ".join(sorted(set(refused))))
-            )
-        gate = ASKED_FLOOR if asked else threshold
-        if not scored or scored[0].fit < gate:
-            top = f"{scored[0].fit:.2f}" if scored else "nothing"
+            steps.append(Step("suggestion-sensitivity", "left out " + ", ".join(refused)))
+        gate = ASKED_FLOOR if request.asked else request.threshold
+        best = round(fit_of[0], 4) if ranked else None
+        if best is None or best < gate:
+            top = f"{best:.2f}" if best is not None else "nothing"
             steps.append(
                 Step(
                     "suggestion-gate",
@@ -360,14 +516,15 @@ class Suggester:
                 )
             )
             return (), considered, tuple(steps)
-        if asked:
-            steps.append(Step("suggestion-gate", f"asked for: best reply fits {scored[0].fit:.2f}"))
+        if request.asked:
+            steps.append(Step("suggestion-gate", f"asked for: best reply fits {best:.2f}"))
         chosen: list[_Scored] = []
-        share = ASKED_RUNNER_UP_OF_BEST if asked else RUNNER_UP_OF_BEST
-        bar = max(gate, scored[0].fit * share)
-        for item in scored:
-            if len(chosen) >= limit:
+        share = ASKED_RUNNER_UP_OF_BEST if request.asked else RUNNER_UP_OF_BEST
+        bar = max(gate, best * share)
+        for index, raw in zip(ranked, fit_of, strict=True):
+            if len(chosen) >= request.limit:
                 break
+            item = _Scored(self.bank.replies[index], index, round(raw, 4))
             if chosen and item.fit < bar:
                 break
             if any(c.reply.intent == item.reply.intent for c in chosen):
@@ -378,6 +535,30 @@ class Suggester:
         suggestions = tuple(Suggestion(c.reply.text, c.reply.intent, c.fit) for c in chosen)
         return suggestions, considered, tuple(steps)
 
+    def _suggestion(self, index: int, fit: float) -> Suggestion:
+        reply = self.bank.replies[index]
+        return Suggestion(reply.text, reply.intent, round(fit, 4))
+
+    def _refused(
+        self,
+        sensitivity: Sensitivity,
+        order: npt.NDArray[np.intp],
+        refusals: npt.NDArray[np.int8],
+    ) -> list[str]:
+        """What the sensitivity rules left out of a message's ranked replies, sorted, once each."""
+        if not refusals.any():
+            return []
+        intents = self._intent_of
+        why = {
+            f"{INTENTS[i]} ({sensitivity.reason})"
+            for i in np.unique(intents[order[refusals == _SENSITIVE]]).tolist()
+        }
+        why.update(
+            f"{INTENTS[i]} (a happy message)"
+            for i in np.unique(intents[order[refusals == _HAPPY]]).tolist()
+        )
+        return sorted(why)
+
     def _paraphrase(self, item: _Scored, chosen: Sequence[_Scored]) -> bool:
         if self._replies is None or not chosen:
             return False
@@ -385,12 +566,23 @@ class Suggester:
         return any(float(vector @ self._replies[c.index]) > PARAPHRASE_COSINE for c in chosen)
 
 
-def _unsuitable(reply: Reply, sensitivity: Sensitivity, happy: bool) -> str | None:
-    """Why a reply must not go on this message, or ``None``."""
-    if sensitivity.negative and (reply.tone is Tone.PLAYFUL or reply.intent in CHEERFUL_INTENTS):
-        return f"{reply.intent} ({sensitivity.reason})"
-    if sensitivity.somber and reply.intent in CASUAL_INTENTS:
-        return f"{reply.intent} ({sensitivity.reason})"
-    if happy and not sensitivity.negative and reply.intent in CONDOLENCE_INTENTS:
-        return f"{reply.intent} (a happy message)"
-    return None
+def _mood_shares(moods: Sequence[Tag], somber: bool) -> FloatArray:
+    """A message's mood shares in :data:`MOODS` order; a somber one counts as half sad at least."""
+    shares = {m.label: m.score for m in moods}
+    sad = shares.get("sadness", 0.0) + shares.get("fear", 0.0)
+    if somber and sad < SOMBER_SADNESS:
+        keep = (1.0 - SOMBER_SADNESS) / max(1.0 - sad, 1e-6)
+        shares = {k: v * keep for k, v in shares.items() if k not in ("sadness", "fear")}
+        shares["sadness"] = SOMBER_SADNESS
+    return np.array([shares.get(m, 0.0) for m in MOODS], np.float32)
+
+
+def _intent_chances(intents: Sequence[Tag]) -> list[float]:
+    """The learned probability of each of :data:`INTENTS`, in that order (0 when not given)."""
+    chance = {tag.label: tag.score for tag in intents}
+    return [chance.get(intent, 0.0) for intent in INTENTS]
+
+
+def _happy(moods: Sequence[Tag]) -> bool:
+    """Whether a message is clearly happy (no condolences then)."""
+    return bool(moods) and moods[0].label in ("joy", "love") and moods[0].score >= HAPPY_SHARE

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from moodmoji.inference.embedding_cache import EmbeddingCache
 from moodmoji.inference.engine import Engine
+from moodmoji.inference.language import NOT_READ, LanguageGuess, detect
 from moodmoji.inference.manifest import HeadKind, HeadRole
 from moodmoji.inference.moods import MoodFusion, MoodScore
 from moodmoji.inference.reactions import ReactionCandidate, ReactionRanker
@@ -60,6 +61,8 @@ class Analysis:
             bundle has no intent head).
         readers: Real readers' reactions (love, haha, wow, sad, angry) as a distribution,
             best first (empty when the bundle has no reader head).
+        language: The message's language (:mod:`inference.language`); ``und`` when it could
+            not be told, or when the analysis was made without the text.
     """
 
     moods: tuple[MoodScore, ...]
@@ -72,6 +75,7 @@ class Analysis:
     trigger: float | None = None
     intents: tuple[LabelScore, ...] = ()
     readers: tuple[LabelScore, ...] = ()
+    language: LanguageGuess = NOT_READ
 
     @property
     def mood(self) -> str | None:
@@ -160,8 +164,11 @@ class Analyzer:
         """Loads a bundle and builds its analyzer."""
         return cls.from_engine(Engine.from_path(path, settings))
 
-    def explain(self, prediction: Prediction) -> Analysis:
-        """Turns one prediction into an analysis."""
+    def explain(self, prediction: Prediction, text: str | None = None) -> Analysis:
+        """Turns one prediction into an analysis.
+
+        With the ``text`` the prediction was made of, the analysis names its language too.
+        """
         moods = self.moods.fuse(prediction)
         topics: tuple[TopicMatch, ...] = ()
         vector = prediction[self._embedding].embedding if self._embedding is not None else None
@@ -193,6 +200,7 @@ class Analyzer:
             trigger=trigger,
             intents=self._ranked(prediction, HeadRole.INTENT),
             readers=self._ranked(prediction, HeadRole.READER),
+            language=detect(text) if text is not None else NOT_READ,
         )
 
     def _ranked(self, prediction: Prediction, role: HeadRole) -> tuple[LabelScore, ...]:
@@ -226,4 +234,5 @@ class Analyzer:
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         """Analyses texts in one engine run; odd text is a normal input."""
-        return [self.explain(p) for p in self.engine.predict(texts)]
+        predictions = self.engine.predict(texts)
+        return [self.explain(p, t) for p, t in zip(predictions, texts, strict=True)]

@@ -91,6 +91,13 @@ class ReactionRanker:
         self.emotion_heads: tuple[HeadSpec, ...] = tuple(
             h for h in classifiers if h.kind is HeadKind.SIGMOID and h.mood
         )
+        # the vocabulary's emoji of each label of the learned head (None: not in it), once
+        self._learned_emoji: tuple[str | None, ...] = (
+            tuple(_entry_emoji(vocabulary, self.learned, label) for label in self.learned.labels)
+            if self.learned is not None
+            else ()
+        )
+        self._learned_missing = self._learned_emoji.count(None)
 
     def signals(
         self,
@@ -158,17 +165,27 @@ class ReactionRanker:
         """The learned head's best emoji of the vocabulary, by probability."""
         probabilities = prediction[head.name].probabilities
         assert probabilities is not None
+        if head is self.learned:
+            emoji_of, missing = self._learned_emoji, self._learned_missing
+        else:
+            emoji_of = tuple(_entry_emoji(self.vocabulary, head, label) for label in head.labels)
+            missing = emoji_of.count(None)
         candidates: list[ReactionCandidate] = []
-        for index in np.argsort(-probabilities, kind="stable"):
-            score = float(probabilities[index])
+        # the best top_k with an emoji are among the best top_k + (labels without one)
+        order = np.argsort(-probabilities, kind="stable")[: self.top_k + missing]
+        for index, score in zip(order.tolist(), probabilities[order].tolist(), strict=True):
             if score < LEARNED_MIN_SCORE or len(candidates) >= self.top_k:
                 break
-            entry = self.vocabulary.get(head.emoji.get(head.labels[index], head.labels[index]))
-            if entry is not None:
-                candidates.append(
-                    ReactionCandidate(entry.emoji, round(score, 4), (LEARNED_SOURCE,))
-                )
+            emoji = emoji_of[index]
+            if emoji is not None:
+                candidates.append(ReactionCandidate(emoji, round(score, 4), (LEARNED_SOURCE,)))
         return tuple(candidates)
+
+
+def _entry_emoji(vocabulary: EmojiVocabulary, head: HeadSpec, label: str) -> str | None:
+    """The vocabulary's form of the emoji a head's label stands for, or ``None``."""
+    entry = vocabulary.get(head.emoji.get(label, label))
+    return entry.emoji if entry is not None else None
 
 
 def _is_emoji(head: HeadSpec) -> bool:

@@ -194,6 +194,14 @@ class DecisionOut(BaseModel):
     moods: list[TagOut] = Field(description="Coarse moods with their shares, best first.")
     emotions: list[TagOut] = Field(description="Fine emotions the model decided on.")
     suggestions: list[SuggestionOut] = Field(description="Up to three replies.")
+    language: str = Field(
+        default="und",
+        description="The message's language, an ISO 639-1 code such as ru; und when it could "
+        "not be told (too short, emoji only, unsure) or the message was not analysed.",
+    )
+    language_confidence: float = Field(
+        default=0.0, description="The language identifier's probability for language (0..1)."
+    )
     why: ExplanationOut
 
 

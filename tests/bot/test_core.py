@@ -406,3 +406,27 @@ def test_a_platform_no_adapter_registered_gets_the_generic_rules(make_bot: BotFa
     expected = bot.decide(message(CELEBRATION, platform=Platform.GENERIC), explicit=True)
     assert decision.reactions == expected.reactions
     assert any(s.rule == "platform" and "slack" in s.detail for s in decision.why.steps)
+
+
+# --- language ---------------------------------------------------------------------------------
+
+RUSSIAN = "Спасибо большое, ты меня очень выручил вчера"
+
+
+async def test_the_decision_names_the_language_and_why_says_so(make_bot: BotFactory) -> None:
+    bot = make_bot()
+    russian = bot.decide(message(RUSSIAN), explicit=True)
+    detail = f"ru ({russian.language_confidence:.2f})"
+    assert russian.language == "ru" and russian.language_confidence > 0.9
+    assert (russian.why.steps[0].rule, russian.why.steps[0].detail) == ("language", detail)
+    assert f"language: {detail}" in russian.why.lines()
+    shown = russian.as_dict()
+    assert (shown["language"], shown["language_confidence"]) == ("ru", russian.language_confidence)
+    assert shown["why"]["steps"][0] == {"rule": "language", "detail": detail}
+    assert (await bot.adecide(message(RUSSIAN, number=2))).language == "ru"
+
+    emoji = bot.decide(message("😂😂😂", number=3), explicit=True)
+    assert (emoji.language, emoji.language_confidence) == ("und", 0.0)
+    assert ("language", "und (emoji only)") in [(s.rule, s.detail) for s in emoji.why.steps]
+    ignored = bot.decide(message(RUSSIAN, number=4, bot=True))  # not analysed: no language step
+    assert ignored.language == "und" and "language" not in ignored.why.rules()

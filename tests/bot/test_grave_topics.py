@@ -3,11 +3,18 @@ speech not."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from moodmoji.bot.decision import Tag
-from moodmoji.bot.grave_topics import grave_topic
+from moodmoji.bot.grave_topics import _GRAVE, _GRAVE_ASCII, GRAVE_PATTERNS, grave_topic
 from moodmoji.bot.policy import assess
+from moodmoji.tools.bench.messages import load_messages
+
+SUGGESTION_MESSAGES = Path(__file__).resolve().parent / "data" / "suggestion_messages.jsonl"
 
 
 @pytest.mark.parametrize(
@@ -69,3 +76,31 @@ def test_a_grave_topic_makes_any_message_somber() -> None:
     judged = assess(neutral, (), grave="illness")
     assert judged.somber and judged.negative
     assert judged.reason == "the message mentions illness"
+
+
+def test_the_patterns_are_lower_case_ascii_so_ascii_text_may_be_lower_cased_first() -> None:
+    for name, pattern in GRAVE_PATTERNS.items():
+        letters = re.sub(r"\\.", "", pattern)  # escapes such as \W keep their case
+        assert letters.isascii() and letters == letters.lower(), name
+
+
+def test_ascii_text_lower_cased_finds_what_ignorecase_finds() -> None:
+    texts = [m.text for m in load_messages()]
+    texts += [
+        json.loads(line)["text"]
+        for line in SUGGESTION_MESSAGES.read_text("utf-8").split("\n")
+        if line
+    ]
+    cases = [t for text in texts for t in (text, text.upper(), text.title(), text.swapcase())]
+    ascii_cases = [t for t in cases if t.isascii()]
+    assert len(ascii_cases) > 1000
+    found = 0
+    for text in ascii_cases:
+        expected = _GRAVE.search(text)
+        got = _GRAVE_ASCII.search(text.lower())
+        assert (got and got.lastgroup, got and got.span()) == (
+            expected and expected.lastgroup,
+            expected and expected.span(),
+        ), text
+        found += expected is not None
+    assert found > 50  # the check saw grave topics, not only their absence

@@ -11,6 +11,7 @@ import random
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -680,3 +681,108 @@ def test_valid_mood_names(store: SettingsStore) -> None:
     for mood in ("joy", "very_sad", "not-sure", "x" * 32):
         store.record_mood("telegram", 1, mood, day=DAY)
     assert len(store.mood_counts("telegram", 1)[DAY.isoformat()]) == 4
+
+
+# --------------------------------------------------------------------------------------------
+# A batch's reads and counts at once
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_batch_reads_the_opt_outs_and_settings_that_one_message_reads(
+    store: SettingsStore,
+) -> None:
+    fill(store)
+    store.set_opt_out("discord", "user", "555", True)  # a user id equal to a chat id elsewhere
+    defaults = ChatSettings(suggestion_threshold=0.4)
+    chats = [-1001, -1002, "-1003", 555, "x"] + [f"c{n}" for n in range(1200)]  # > one IN list
+    users = [42, "43", 44, "555"] + [f"u{n}" for n in range(1200)]
+    for platform in ("telegram", "discord", "generic"):
+        found = store.opt_outs_of(platform, chats, users)
+        settings = store.chat_settings_of(platform, chats, defaults)
+        assert set(settings) == {str(c) for c in chats}
+        for chat in chats[:8]:
+            assert settings[str(chat)] == store.chat_settings(platform, chat, defaults)
+            for user in users[:8]:
+                assert found.of(chat, user) == store.opt_out(platform, chat, user)
+            assert found.of(chat, None) == store.opt_out(platform, chat, None)
+        for user in users[:8]:
+            assert found.of(None, user) == store.opt_out(platform, None, user)
+    assert store.opt_outs_of("telegram", [], []).of(1, 2) is None
+    assert store.chat_settings_of("telegram", [], defaults) == {}
+    with pytest.raises(ValueError, match="chat_id"):
+        store.chat_settings_of("telegram", [1, ""], defaults)
+    with pytest.raises(ValueError, match="user_id"):
+        store.opt_outs_of("telegram", [1], [""])
+
+
+def test_a_batch_skips_a_stale_override_with_a_warning(
+    store: SettingsStore, db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with raw(db) as connection:
+        connection.execute(
+            "INSERT INTO chat_settings (platform, chat_id, overrides) VALUES (?, ?, ?)",
+            ("telegram", "7", json.dumps({"mode": "shout-loudly", "max_suggestions": 2})),
+        )
+    with caplog.at_level(logging.WARNING, logger="moodmoji.bot.store"):
+        settings = store.chat_settings_of("telegram", [7, 8], ChatSettings())
+    assert settings == {"7": ChatSettings(max_suggestions=2), "8": ChatSettings()}
+    assert "mode" in caplog.text and "shout-loudly" not in caplog.text
+
+
+def commits(store: SettingsStore) -> list[str]:
+    """The COMMITs of the store's writing connection from now on."""
+    seen: list[str] = []
+    connection = store._connection
+    assert connection is not None
+    connection.set_trace_callback(lambda sql: seen.append(sql) if sql == "COMMIT" else None)
+    return seen
+
+
+def test_mood_counts_gather_in_memory_and_are_written_in_one_transaction(db: Path) -> None:
+    with SettingsStore.open(db) as store:
+        store._counts.interval = 60.0  # nothing is written before a flush
+        written = commits(store)
+        for n in range(500):
+            store.count_mood("telegram", n % 7, ("joy", "anger")[n % 2])
+        store.count_moods([("discord", "555", "fear")] * 20 + [("telegram", 1, "joy")])
+        time.sleep(0.3)
+        assert written == []  # still gathering
+        with raw(db) as connection:
+            assert connection.execute("SELECT count(*) FROM mood_counts").fetchone() == (0,)
+        today = datetime.datetime.now(datetime.UTC).date().isoformat()
+        assert store.mood_counts("discord", "555") == {today: {"fear": 20}}  # flushed first
+        assert written == ["COMMIT"]  # 15 counters, one transaction
+        assert store.mood_counts("telegram", 1) == {today: {"anger": 36, "joy": 37}}
+        store.count_mood("telegram", 1, "joy")  # a clean stop writes what waits
+    with SettingsStore.open(db) as store:
+        assert store.mood_counts("telegram", 1) == {today: {"anger": 36, "joy": 38}}
+        assert (
+            sum(
+                sum(day.values())
+                for n in range(7)
+                for day in store.mood_counts("telegram", n).values()
+            )
+            == 502
+        )
+
+
+def test_mood_counts_are_written_after_the_interval_without_a_flush(db: Path) -> None:
+    with SettingsStore.open(db) as store:
+        store._counts.interval = 0.2
+        written = commits(store)
+        store.count_moods([("telegram", 1, "joy"), ("telegram", 2, "anger")])
+        deadline = time.monotonic() + 10
+        while not written and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert written == ["COMMIT"]
+        with raw(db) as connection:
+            rows = connection.execute("SELECT chat_id, mood, count FROM mood_counts").fetchall()
+        assert sorted(rows) == [("1", "joy", 1), ("2", "anger", 1)]
+
+
+def test_an_invalid_count_in_a_batch_counts_nothing(store: SettingsStore) -> None:
+    with pytest.raises(ValueError, match="mood"):
+        store.count_moods([("telegram", 1, "joy"), ("telegram", 1, "Joy!")])
+    with pytest.raises(ValueError, match="chat_id"):
+        store.count_moods([("telegram", 1, "joy"), ("telegram", "", "joy")])
+    assert store.mood_counts("telegram", 1) == {}

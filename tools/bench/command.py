@@ -14,6 +14,11 @@ Then the cold start of the default (process start to first decision, median of s
 starts). It prints a table, and last a JSON line with every figure, the ratios
 ``speedup_vs_pytorch_stack`` and ``speedup_vs_ort_int8_stack`` (batch-64 throughput of the
 default over each stack's throughput), peak RSS and cold start.
+
+With ``--irc DIR`` the default pipeline also runs real chat traffic, Ubuntu IRC logs
+(:mod:`moodmoji.tools.bench.irc`), in a process of its own: messages per second in batches of
+64 with the store, and how often the bot reacts and suggests when messages flow past (pacing on
+the logs' own clock) and when asked (``irc_*`` keys of the JSON line).
 """
 
 from __future__ import annotations
@@ -91,6 +96,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--limit", type=int, metavar="N", help="only the first N messages (a smoke test)"
     )
+    parser.add_argument(
+        "--irc",
+        type=Path,
+        metavar="DIR",
+        help="also run the default pipeline on IRC logs (*.raw.txt) in DIR, e.g. the Ubuntu "
+        "IRC dev logs (default: off)",
+    )
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -103,6 +115,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
             f"moodmoji: error: --stacks: unknown {unknown}; known: {list(STACKS)}", file=sys.stderr
         )
         return EXIT_USAGE
+    irc = getattr(args, "irc", None)
+    if irc is not None:
+        from moodmoji.tools.bench.irc import read_logs
+
+        try:
+            read_logs(irc)
+        except (OSError, ValueError) as exc:
+            print(f"moodmoji: error: --irc: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     if {"pytorch", "ort-int8"} & set(stacks) and not _has_export_extra():
         print(
             "moodmoji: error: the reference stacks need the export extra: "
@@ -129,7 +150,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
         for stack in stacks:
             print(f"measuring {stack} ...", file=sys.stderr, flush=True)
             results[stack] = _worker([stack, "--cache", str(cache), *extra, *config_args])
-        starts = args.cold_starts or (3 if args.quick else 5)
+        if irc is not None:
+            print(f"measuring IRC traffic from {irc} ...", file=sys.stderr, flush=True)
+            results["irc"] = _worker(["irc", "--irc", str(irc), *extra, *config_args])
+        starts = args.cold_starts if args.cold_starts is not None else (3 if args.quick else 5)
         if "default" in stacks and starts > 0:
             print(f"measuring cold start ({starts} starts) ...", file=sys.stderr, flush=True)
             results["cold"] = _cold_starts(starts, config_args)
@@ -211,6 +235,26 @@ def summarise(results: dict[str, Any], *, quick: bool, messages: int) -> dict[st
         "cold_start_s": results.get("cold", {}).get("median_wall_s"),
         "stacks": results,
     }
+    irc = results.get("irc")
+    if irc:
+        irc_rate = (irc.get("batch64") or {}).get("messages_per_s")
+        figures.update(
+            {
+                "irc_messages": irc["messages"],
+                "irc_chats": irc["chats"],
+                "irc_messages_per_s": irc_rate,
+                "irc_react_only_messages_per_s": (irc.get("batch64_react_only") or {}).get(
+                    "messages_per_s"
+                ),
+                "irc_single_p50_ms": (irc.get("single") or {}).get("p50_ms"),
+                "irc_vs_bench_messages_per_s": irc.get("vs_bench"),
+                "irc_reaction_rate": irc["reaction_rate"],
+                "irc_reaction_rate_before_pacing": irc["reaction_rate_before_pacing"],
+                "irc_asked_reaction_rate": irc["asked_reaction_rate"],
+                "irc_suggestion_rate": irc["suggestion_rate"],
+                "irc_asked_suggestion_rate": irc["asked_suggestion_rate"],
+            }
+        )
     figures["targets"] = {t.key: t.met(figures) for t in TARGETS}
     return figures
 
@@ -236,6 +280,19 @@ def render_table(results: dict[str, Any], figures: dict[str, Any]) -> str:
                 _rate(default["batch64"]["messages_per_s"]),
                 f"{_rate(micro['messages_per_s'])} (p50 {_ms(micro['latency']['p50_ms'])})",
                 f"{default['peak_rss_mb']:.0f} MB",
+            )
+        )
+    irc = results.get("irc")
+    if irc and irc.get("batch64"):
+        rows.append(
+            (
+                f"default pipeline, IRC logs ({irc['messages']:,} messages, {irc['chats']} chats)",
+                _ms(irc["single"]["p50_ms"]),
+                _ms(irc["single"]["p99_ms"]),
+                "-",
+                _rate(irc["batch64"]["messages_per_s"]),
+                "-",
+                f"{irc['peak_rss_mb']:.0f} MB",
             )
         )
     for key, label in (("pytorch", "PyTorch stack"), ("ort-int8", "ORT int8 stack")):
@@ -264,6 +321,19 @@ def render_table(results: dict[str, Any], figures: dict[str, Any]) -> str:
         f"single message p50: {_times(figures['single_speedup_vs_pytorch_stack'])} vs PyTorch, "
         f"{_times(figures['single_speedup_vs_ort_int8_stack'])} vs ORT int8"
     )
+    if irc and irc.get("batch64"):
+        react_only = irc["batch64_react_only"]["messages_per_s"]
+        lines.append(
+            f"IRC logs: {_rate(irc['batch64']['messages_per_s'])} in batches of 64 "
+            f"({_times(figures.get('irc_vs_bench_messages_per_s'))} the benchmark messages' "
+            "rate in alternating passes), "
+            f"{_rate(react_only)} without suggestions (suggest=False, as the Discord and "
+            f"Telegram adapters ask; {_times(irc.get('react_only_vs_mode'))} in alternating "
+            f"passes); reacts to {_pct(irc['reaction_rate'])} of the messages "
+            f"flowing past ({_pct(irc['reaction_rate_before_pacing'])} before pacing), "
+            f"{_pct(irc['asked_reaction_rate'])} when asked; suggests unasked on "
+            f"{_pct(irc['suggestion_rate'])}, asked on {_pct(irc['asked_suggestion_rate'])}"
+        )
     cold = results.get("cold")
     if cold:
         lines.append(
@@ -286,4 +356,8 @@ def _rate(value: float) -> str:
 
 
 def _times(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.1f}x"
+    return "-" if value is None else f"{value:,.2g}x" if value < 1 else f"{value:,.1f}x"
+
+
+def _pct(value: float) -> str:
+    return f"{value:.1%}"

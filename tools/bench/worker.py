@@ -6,8 +6,8 @@ The process prints one line ``BENCH-RESULT {json}`` on stdout; progress goes to 
 
 Usage (``moodmoji bench`` runs these)::
 
-    python -m moodmoji.tools.bench.worker default|pytorch|ort-int8|cold [--quick] [--cache DIR]
-        [--config FILE] [--limit N]
+    python -m moodmoji.tools.bench.worker default|pytorch|ort-int8|cold|irc [--quick]
+        [--cache DIR] [--config FILE] [--limit N] [--irc DIR]
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 RESULT_PREFIX = "BENCH-RESULT "
-STACKS = ("default", "pytorch", "ort-int8", "cold")
+STACKS = ("default", "pytorch", "ort-int8", "cold", "irc")
+IRC_QUICK_MESSAGES = 1280
+"""Messages of the IRC stream a ``--quick`` run decides (the interleaved stream's start)."""
+PACING_RULES = frozenset({"chat-cooldown", "user-cooldown", "budget", "share"})
+"""The rules of :mod:`bot.pacing` that hold a reaction back (the decision's ``why`` names them)."""
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ def _say(line: str) -> None:
     print(f"  {line}", file=sys.stderr, flush=True)
 
 
-def _default_bot(config_path: Path | None, store_dir: Path) -> Any:
+def default_bot(config_path: Path | None, store_dir: Path) -> Any:
     """The default pipeline as a deployed bot has it: config, default model, SQLite store."""
     from moodmoji.bot.config import load_config
     from moodmoji.bot.core import MoodBot
@@ -47,7 +51,8 @@ def _default_bot(config_path: Path | None, store_dir: Path) -> Any:
     return MoodBot.from_config(config.model_copy(update={"store": store}))
 
 
-def _incoming(texts: Sequence[str]) -> list[Any]:
+def incoming(texts: Sequence[str]) -> list[Any]:
+    """The benchmark texts as messages of 16 chats by 40 authors, round robin."""
     from moodmoji.bot.messages import IncomingMessage, Platform
 
     return [
@@ -62,14 +67,34 @@ def _incoming(texts: Sequence[str]) -> list[Any]:
     ]
 
 
+def irc_incoming(stream: Sequence[Any]) -> list[Any]:
+    """IRC log messages (:class:`moodmoji.tools.bench.irc.IrcMessage`) as the bot receives them.
+
+    Each log is a chat and each nick an author; the channel's bots are marked as bots.
+    """
+    from moodmoji.bot.messages import IncomingMessage, Platform
+
+    return [
+        IncomingMessage(
+            platform=Platform.GENERIC,
+            chat_id=m.chat,
+            message_id=str(m.line),
+            author_id=m.nick,
+            text=m.text,
+            author_is_bot=m.bot,
+        )
+        for m in stream
+    ]
+
+
 def measure_default(texts: Sequence[str], quick: bool, config_path: Path | None) -> dict[str, Any]:
     """Single-message latency, batched throughput and the micro-batcher, end to end."""
     from moodmoji.tools.bench.stats import peak_rss_mb, time_calls, time_passes
 
     passes = 3 if quick else 5
     with tempfile.TemporaryDirectory(prefix="moodmoji-bench-") as tmp:
-        bot = _default_bot(config_path, Path(tmp))
-        messages = _incoming(texts)
+        bot = default_bot(config_path, Path(tmp))
+        messages = incoming(texts)
         _say("default pipeline: single messages")
         single = time_calls(bot.decide, messages * (1 if quick else 3))
         batched = {}
@@ -126,6 +151,162 @@ async def _concurrent(
     return {**throughput.as_dict(), "latency": Latency.of(latencies).as_dict()}
 
 
+class _ReplayClock:
+    """A clock set by hand: the pacer reads the log's time of the message being decided."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def measure_irc(
+    directory: Path,
+    texts: Sequence[str],
+    quick: bool,
+    config_path: Path | None,
+    limit: int | None,
+) -> dict[str, Any]:
+    """The default pipeline on real chat logs (:mod:`moodmoji.tools.bench.irc`).
+
+    Three parts, on one bot with its SQLite store (a quick run decides the first
+    :data:`IRC_QUICK_MESSAGES` messages of the stream and times one pass of each kind):
+
+    1. flowing past, one message at a time (``decide``) in the interleaved order, with the
+       pacer on the logs' own clock: how often the bot reacts and suggests unasked, and the
+       single-message latency;
+    2. asked (``explicit=True``), in batches of 64: how often it reacts and suggests then;
+    3. throughput: every message flowing past in batches of 64 (``decide_many``), as the HTTP
+       API asks (suggestions as the chat's mode says) and as the Discord and Telegram adapters
+       ask (``suggest=False``), alternating pass by pass with a pass over the benchmark
+       messages (``texts``, as the default stack sends them), so that the two kinds of traffic
+       are compared under the same load: ``vs_bench`` is the median of the rounds' ratios.
+    """
+    import statistics
+    from collections import Counter
+
+    from moodmoji.bot.pacing import Pacer
+    from moodmoji.tools.bench.irc import interleave, read_logs
+    from moodmoji.tools.bench.stats import Latency, peak_rss_mb
+
+    logs = read_logs(directory)
+    stream = interleave(logs)[: limit or (IRC_QUICK_MESSAGES if quick else None)]
+    messages = irc_incoming(stream)
+    bench = incoming(texts)
+    passes = 1 if quick else 3
+    size = 64
+
+    tally: Counter[str] = Counter()  # counted as decisions come: keeping them would cost RSS
+    first: Counter[str] = Counter()
+
+    def count(decision: Any, prefix: str) -> None:
+        tally[f"{prefix}reacted"] += bool(decision.reactions)
+        tally[f"{prefix}suggested"] += bool(decision.suggestions)
+        if not prefix:
+            tally["held"] += any(s.rule in PACING_RULES for s in decision.why.steps)
+            if decision.reactions:
+                first[decision.reactions[0].emoji] += 1
+
+    def batches(
+        prefix: str | None = None, traffic: Sequence[Any] = messages, **options: Any
+    ) -> None:
+        for start in range(0, len(traffic), size):
+            decisions = bot.decide_many(traffic[start : start + size], **options)
+            if prefix is not None:
+                for decision in decisions:
+                    count(decision, prefix)
+
+    with tempfile.TemporaryDirectory(prefix="moodmoji-bench-") as tmp:
+        bot = default_bot(config_path, Path(tmp))
+        engine = bot.analyzer.engine
+        tokens, cut = [], 0
+        for start in range(0, len(stream), 256):  # in slices: all at once would swell peak RSS
+            chunk = stream[start : start + 256]
+            for encoded in engine.bundle.encoder.tokenize(
+                [engine.model_text(m.text) for m in chunk]
+            ):
+                tokens.append(len(encoded.ids))
+                cut += encoded.truncated
+        tokens.sort()
+        _say(f"irc: {len(messages)} messages of {len(logs)} chats flowing past, one at a time")
+        clock = _ReplayClock()
+        live = bot.pacer
+        bot.pacer = Pacer(clock=clock)
+        seconds = []
+        for line, message in zip(stream, messages, strict=True):
+            clock.now = line.seconds
+            started = time.perf_counter()
+            decision = bot.decide(message)
+            seconds.append(time.perf_counter() - started)
+            count(decision, "")
+        bot.pacer = live
+        _say(f"irc: asked about every message, batches of {size}")
+        batches("asked_", explicit=True)
+        rates: dict[str, list[float]] = {"mode": [], "react_only": [], "bench": []}
+        variants: tuple[tuple[str, Sequence[Any], dict[str, Any]], ...] = (
+            ("mode", messages, {}),
+            ("react_only", messages, {"suggest": False}),
+            ("bench", bench, {}),
+        )
+        batches(traffic=bench)  # warm-up of the benchmark messages
+        for round_ in range(passes):
+            for key, traffic, options in variants:
+                _say(f"irc: flowing past in batches of {size} ({key}), pass {round_ + 1}/{passes}")
+                started = time.perf_counter()
+                batches(traffic=traffic, **options)
+                rates[key].append(len(traffic) / (time.perf_counter() - started))
+        rss = peak_rss_mb()
+
+    def share(n: int) -> float:
+        return round(n / len(messages), 4) if messages else 0.0
+
+    def throughput(values: list[float], count: int) -> dict[str, Any]:
+        ordered = sorted(values)
+        return {
+            "messages_per_s": round(statistics.median(ordered), 1),
+            "low": round(ordered[0], 1),
+            "high": round(ordered[-1], 1),
+            "passes": passes,
+            "messages": count,
+        }
+
+    def paired(numerators: list[float], denominators: list[float]) -> float | None:
+        """The median of the rounds' ratios (each round ran both under the same load)."""
+        if not numerators or not denominators:
+            return None
+        ratios = [a / b for a, b in zip(numerators, denominators, strict=True)]
+        return round(statistics.median(ratios), 2)
+
+    return {
+        "chats": len(logs),
+        "messages": len(messages),
+        "bot_messages": sum(m.bot for m in stream),
+        "skipped_lines": sum(log.skipped for log in logs),
+        "addressed": share(sum(m.addressee is not None for m in stream)),
+        "hours": round(max((m.seconds for m in stream), default=0.0) / 3600, 1),
+        "tokens": {
+            "median": tokens[len(tokens) // 2] if tokens else 0,
+            "p90": tokens[int(0.9 * len(tokens))] if tokens else 0,
+            "total": sum(tokens),
+            "cut": cut,
+        },
+        "single": Latency.of(seconds).as_dict() if seconds else None,
+        "batch64": throughput(rates["mode"], len(messages)) if messages else None,
+        "batch64_react_only": throughput(rates["react_only"], len(messages)) if messages else None,
+        "bench_batch64": throughput(rates["bench"], len(bench)) if bench else None,
+        "vs_bench": paired(rates["mode"], rates["bench"]),
+        "react_only_vs_mode": paired(rates["react_only"], rates["mode"]),
+        "reaction_rate": share(tally["reacted"]),
+        "reaction_rate_before_pacing": share(tally["reacted"] + tally["held"]),
+        "asked_reaction_rate": share(tally["asked_reacted"]),
+        "suggestion_rate": share(tally["suggested"]),
+        "asked_suggestion_rate": share(tally["asked_suggested"]),
+        "top_reactions": dict(first.most_common(5)),
+        "peak_rss_mb": rss,
+    }
+
+
 def measure_stack(name: str, texts: Sequence[str], quick: bool, cache: Path) -> dict[str, Any]:
     """One reference stack: its five models one after another for each message."""
     from moodmoji.tools.bench.reference_models import ensure_reference_checkpoints
@@ -159,9 +340,9 @@ def measure_stack(name: str, texts: Sequence[str], quick: bool, cache: Path) -> 
 def cold_start(config_path: Path | None) -> dict[str, Any]:
     """Process start to the first decision of the default pipeline."""
     with tempfile.TemporaryDirectory(prefix="moodmoji-bench-") as tmp:
-        bot = _default_bot(config_path, Path(tmp))
+        bot = default_bot(config_path, Path(tmp))
         built = time.perf_counter()
-        bot.decide(_incoming(["we won the final!! 🎉"])[0])
+        bot.decide(incoming(["we won the final!! 🎉"])[0])
         answered = time.perf_counter()
         return {
             "in_process_s": round(answered - STARTED, 3),
@@ -177,10 +358,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "moodmoji")
     parser.add_argument("--config", type=Path)
     parser.add_argument("--limit", type=int, help="only the first N messages")
+    parser.add_argument("--irc", type=Path, help="folder of IRC logs (the irc stack)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if args.stack == "cold":
         result = cold_start(args.config)
+    elif args.stack == "irc":
+        if args.irc is None:
+            parser.error("the irc stack needs --irc DIR")
+        from moodmoji.tools.bench.messages import load_messages
+
+        texts = [m.text for m in load_messages()][: args.limit]
+        result = measure_irc(args.irc, texts, args.quick, args.config, args.limit)
     else:
         from moodmoji.tools.bench.messages import load_messages
 

@@ -34,7 +34,19 @@ def test_analyze_answers_a_decision(serve: Serve) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["mood"] == "joy"
-    assert set(body) == {"mood", "reactions", "gate", "moods", "emotions", "suggestions", "why"}
+    assert set(body) == {
+        "mood",
+        "reactions",
+        "gate",
+        "moods",
+        "emotions",
+        "suggestions",
+        "language",
+        "language_confidence",
+        "why",
+    }
+    assert body["language"] == "en" and body["language_confidence"] > 0.9
+    assert body["why"]["steps"][0]["rule"] == "language"
     assert body["reactions"][0]["emoji"] == "🎂"
     # the value compared with the threshold is the trigger probability, not the reaction's score
     gate = body["gate"]
