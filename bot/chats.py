@@ -4,12 +4,13 @@ Reading and changing a chat's settings, opting out and in, forgetting a user or 
 stats and a chat's custom emoji are the same on every platform, so they live here once; an
 adapter parses its command, checks the platform's own permissions, awaits one method of
 :class:`Chats` and renders the answer. The settings store stays private to the core: every
-operation runs in a worker thread (the store is synchronous SQLite), and every failure reaches
-the adapter as one of two errors:
+operation runs in a worker thread (the stores are synchronous: SQLite, or PostgreSQL through a
+connection pool), and every failure reaches the adapter as one of two errors:
 
 * :class:`NoStoreError`: this bot keeps no settings store (``store.path`` is not set);
 * :class:`ChatsUnavailable`: the store could not be read or written (``busy`` when another
-  process holds its write lock, so that an API can answer "try again").
+  process holds its write lock, ``unavailable`` when its server cannot be reached; either way
+  an API can answer "try again").
 
 An invalid change (an unknown setting, a value out of range) raises ``ValueError`` naming the
 setting, before anything is written.
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from moodmoji.bot.chat_settings import ChatSettings
-from moodmoji.bot.store import DeletionReport, OptOut, SettingsStore, StoreError
+from moodmoji.bot.store import DeletionReport, OptOut, Store, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -64,11 +65,14 @@ class ChatsUnavailable(ChatsError):  # noqa: N818 - reads as the state it report
 
     Attributes:
         busy: Another process holds the store's write lock; trying again later may work.
+        unavailable: The store's database server could not be reached (PostgreSQL down or
+            restarting); trying again later may work.
     """
 
-    def __init__(self, message: str, *, busy: bool = False) -> None:
+    def __init__(self, message: str, *, busy: bool = False, unavailable: bool = False) -> None:
         super().__init__(message)
         self.busy = busy
+        self.unavailable = unavailable
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class Chats:
         defaults: The settings of a chat that changed nothing.
     """
 
-    def __init__(self, store: SettingsStore | None, defaults: ChatSettings) -> None:
+    def __init__(self, store: Store | None, defaults: ChatSettings) -> None:
         self._store = store
         self.defaults = defaults
 
@@ -322,6 +326,35 @@ class Chats:
         store = self._need_store()
         return await self._run(store.mood_counts, str(platform), chat_id, since=since)
 
+    # ------------------------------------------------------------------ updates
+
+    async def claim_update(self, platform: str, key: str) -> bool:
+        """Whether this process is the first to handle a platform update (webhook dedupe).
+
+        A platform may deliver one update several times (a webhook retried after a timeout,
+        or two bot processes behind one URL); only the caller that gets ``True`` handles it.
+        Claims are shared by every process using the same store, and remembered for a day.
+
+        Args:
+            platform: The platform, e.g. ``"telegram"``.
+            key: The update's id on that platform, e.g. ``f"{bot_id}:{update_id}"``
+                (1 to 200 characters).
+
+        Returns:
+            ``True`` for the first claim of ``(platform, key)``, ``False`` for every later
+            one; always ``True`` when the bot keeps no store (nothing to share claims in).
+
+        Raises:
+            ValueError: An empty platform or an empty or too long key.
+            ChatsUnavailable: The store could not be written (``busy`` or ``unavailable``
+                when trying again may work); nothing was claimed, so a redelivery of the
+                update can still claim it.
+        """
+        store = self._store
+        if store is None:
+            return True
+        return await self._run(store.claim_update, str(platform), key)
+
     # ------------------------------------------------------------------ plumbing
 
     async def _set_opt_out(
@@ -331,7 +364,7 @@ class Chats:
         await self._run(store.set_opt_out, str(platform), kind, subject, out)
         logger.info("opt-%s of a %s %s", "out" if out else "in", platform, kind)
 
-    def _need_store(self) -> SettingsStore:
+    def _need_store(self) -> Store:
         if self._store is None:
             raise NoStoreError
         return self._store
@@ -342,4 +375,4 @@ class Chats:
         try:
             return await asyncio.to_thread(call, *args, **kwargs)
         except StoreError as exc:
-            raise ChatsUnavailable(str(exc), busy=exc.busy) from exc
+            raise ChatsUnavailable(str(exc), busy=exc.busy, unavailable=exc.unavailable) from exc

@@ -200,10 +200,38 @@ class ModelSection(ConfigSection):
         path: A bundle directory (``model.onnx``, ``tokenizer.json``, manifest). ``~`` is expanded
             and a relative path is taken relative to the config file's directory. ``None`` (or an
             empty string) selects the embedded default model shipped with the package.
+        multilingual: Read messages in other languages with the multilingual bundle (routed
+            by the detected language); ``False`` reads every message with ``path``'s model.
+        multilingual_path: The multilingual bundle's directory (anchored like ``path``);
+            ``None`` selects the one shipped with the package.
 
     """
 
     path: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    multilingual: bool = True
+    multilingual_path: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+
+
+def _check_model_url(value: str | None) -> str | None:
+    """Refuse an ``inference.url`` that is not ``http(s)://HOST[:PORT][/PATH]``."""
+    if value is None:
+        return None
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises on an invalid port
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PydanticCustomError(
+            "model_url", "Input should be an http(s) URL such as http://HOST:8000/moodmoji"
+        )
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise PydanticCustomError(
+            "model_url", "the model server URL takes no credentials, query or fragment"
+        )
+    return value
 
 
 class InferenceSection(ConfigSection):
@@ -224,6 +252,14 @@ class InferenceSection(ConfigSection):
             (the HTTP API answers 503) instead of piling up (1..100000).
         max_chars: Texts are cut to this many characters before tokenization.
         max_combining_run: Longest run of combining marks kept on one character.
+        url: The model served by ``moodmoji serve-model`` (Ray Serve), e.g.
+            ``http://10.0.0.5:8000/moodmoji``; ``None`` (or empty) runs the model in this
+            process. The session, thread and hygiene settings above then apply on the server.
+        timeout_s: With ``url``: socket timeout of one request attempt, in seconds (0.1..600).
+        retries: With ``url``: further attempts after a connection error, timeout or 5xx
+            answer, with exponential backoff (0..10).
+        parallel_requests: With ``url``: requests one batch may have in flight at once, so
+            that one bot keeps several replicas busy (1..64).
 
     """
 
@@ -242,6 +278,12 @@ class InferenceSection(ConfigSection):
     max_queue: _Int = Field(default=1024, ge=1, le=100_000)
     max_chars: _Int = Field(default=_DEFAULT_HYGIENE.max_chars, gt=0)
     max_combining_run: _Int = Field(default=_DEFAULT_HYGIENE.max_combining_run, ge=0)
+    url: Annotated[
+        str | None, BeforeValidator(_blank_to_none), AfterValidator(_check_model_url)
+    ] = None
+    timeout_s: _Float = Field(default=10.0, ge=0.1, le=600, allow_inf_nan=False)
+    retries: _Int = Field(default=3, ge=0, le=10)
+    parallel_requests: _Int = Field(default=2, ge=1, le=64)
 
 
 class LoggingSection(ConfigSection):
@@ -320,17 +362,49 @@ class BotSection(ConfigSection):
         return ChatSettings(**self.model_dump())
 
 
+def _check_store_url(value: str | None) -> str | None:
+    """Refuse a ``store.url`` whose scheme or form no backend understands."""
+    if value is None:
+        return None
+    from moodmoji.bot.store import sqlite_path, store_scheme
+
+    try:
+        if store_scheme(value) == "sqlite":
+            sqlite_path(value)
+        elif not value.split("://", 1)[1].strip():
+            raise ValueError("postgresql:// needs a server: postgresql://USER@HOST:PORT/DATABASE")
+    except ValueError as exc:
+        raise PydanticCustomError("store_url", "{problem}", {"problem": str(exc)}) from None
+    return value
+
+
 class StoreSection(ConfigSection):
-    """Where per-chat settings, opt-outs and daily mood counts are kept (SQLite).
+    """Where per-chat settings, opt-outs, daily mood counts and update claims are kept.
 
     Attributes:
-        path: The database file. A relative path is taken relative to the config file's
-            directory (the working directory without a config file); ``~`` is expanded.
-            ``:memory:`` keeps nothing across restarts.
+        path: The SQLite database file, used when ``url`` is not set. A relative path is taken
+            relative to the config file's directory (the working directory without a config
+            file); ``~`` is expanded. ``:memory:`` keeps nothing across restarts.
+        url: The store as a URL, chosen over ``path`` when set: ``sqlite:///PATH`` (relative
+            as ``path`` is), ``sqlite:////ABSOLUTE/PATH``, or
+            ``postgresql://USER@HOST:PORT/DATABASE`` (needs ``pip install
+            'moodmoji[postgres]'``; give the password in ``PGPASSWORD`` or ``~/.pgpass``, or
+            through ``${NAME}`` substitution, never in the file).
+        pool_size: Most connections one process opens to PostgreSQL (1..100; SQLite ignores
+            it).
 
     """
 
     path: str = "moodmoji.sqlite3"
+    url: Annotated[
+        str | None, BeforeValidator(_blank_to_none), AfterValidator(_check_store_url)
+    ] = Field(default=None, repr=False)  # may hold a password
+    pool_size: _Int = Field(default=10, ge=1, le=100)
+
+    @property
+    def location(self) -> str:
+        """What :func:`~bot.store.open_store` opens: ``url`` when set, else ``path``."""
+        return self.url if self.url is not None else self.path
 
 
 class PlatformsSection(ConfigSection):
@@ -716,14 +790,29 @@ def _resolve_paths(config: Config, config_path: Path) -> Config:
     """Expand ``~`` in ``model.path`` and ``store.path``; anchor relative ones at the file."""
     base = config_path.resolve().parent
     update: dict[str, ConfigSection] = {}
-    if config.model.path is not None:
-        update["model"] = config.model.model_copy(
-            update={"path": str(_anchor(config.model.path, base))}
+    model = {
+        key: str(_anchor(value, base))
+        for key, value in (
+            ("path", config.model.path),
+            ("multilingual_path", config.model.multilingual_path),
         )
+        if value is not None
+    }
+    if model:
+        update["model"] = config.model.model_copy(update=model)
+    store: dict[str, str] = {}
     if config.store.path != ":memory:":
-        update["store"] = config.store.model_copy(
-            update={"path": str(_anchor(config.store.path, base))}
-        )
+        store["path"] = str(_anchor(config.store.path, base))
+    url = config.store.url
+    if url is not None and "://" in url and url.split("://", 1)[0].lower() == "sqlite":
+        from urllib.parse import quote
+
+        from moodmoji.bot.store import sqlite_path
+
+        if (file := sqlite_path(url)) != ":memory:":
+            store["url"] = "sqlite:///" + quote(str(_anchor(file, base)))
+    if store:
+        update["store"] = config.store.model_copy(update=store)
     return config.model_copy(update=update)
 
 

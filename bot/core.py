@@ -25,7 +25,9 @@ order, as pacing needs. Every message gets exactly the decision it would get alo
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import threading
 import time
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -51,17 +53,24 @@ from moodmoji.bot.pacing import Pacer
 from moodmoji.bot.platforms import PlatformRules
 from moodmoji.bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
 from moodmoji.bot.registry import Registry
-from moodmoji.bot.store import SettingsStore, StoreError
+from moodmoji.bot.store import Store, StoreError, open_store
 from moodmoji.bot.suggestions import ReplyBank, Suggested, Suggester, SuggestionRequest
 from moodmoji.inference.analyzer import Analysis, Analyzer
 from moodmoji.inference.batcher import MicroBatcher
 from moodmoji.inference.emoji_names import emoji_like
+from moodmoji.inference.language import UNDETERMINED
 from moodmoji.inference.settings import BatchSettings
 from moodmoji.inference.vocabulary import EmojiVocabulary
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["MoodBot", "Reading", "default_rules", "read"]
+
+
+def _language_suggester(analyzer: Analyzer, language: str, bank: ReplyBank) -> Suggester:
+    """The suggester of a language's reply bank, embedded by the bundle reading the language."""
+    reader = analyzer.analyzer_for(language)
+    return Suggester.from_embedder(bank, reader.embed_set if reader.can_embed else None)
 
 
 def default_rules(config: Config | None = None) -> dict[Platform, PlatformRules]:
@@ -166,6 +175,11 @@ class MoodBot:
         batch: Micro-batching of :meth:`adecide` calls.
         max_queue: Most messages waiting for the model in :meth:`adecide`; beyond that
             :class:`bot.errors.Overloaded` is raised at once instead of piling up.
+        suggesters: Reply suggestions per language other than English (ISO 639-1 code ->
+            suggester over that language's reply bank, or a function building it on the
+            language's first message). ``suggester`` answers English and messages whose
+            language is undetermined; a message in any other language without a suggester
+            here gets no suggestion rather than an English one.
 
     Attributes:
         chats: Every chat operation of a platform command (settings, opt-outs, forget-me,
@@ -180,13 +194,16 @@ class MoodBot:
         policy: ReactionPolicy,
         rules: Mapping[Platform, PlatformRules],
         defaults: ChatSettings,
-        store: SettingsStore | None = None,
+        store: Store | None = None,
         pacer: Pacer | None = None,
         batch: BatchSettings | None = None,
         max_queue: int = 1024,
+        suggesters: Mapping[str, Suggester | Callable[[], Suggester]] | None = None,
     ) -> None:
         self.analyzer = analyzer
         self.suggester = suggester
+        self._suggesters = dict(suggesters or {})
+        self._building = threading.Lock()
         self.policy = policy
         self.rules = dict(rules)
         self.defaults = defaults
@@ -204,22 +221,33 @@ class MoodBot:
         analyzer: Analyzer,
         *,
         defaults: ChatSettings | None = None,
-        store: SettingsStore | None = None,
+        store: Store | None = None,
         rules: Mapping[Platform, PlatformRules] | None = None,
         pacer: Pacer | None = None,
         bank: ReplyBank | None = None,
         vocabulary: EmojiVocabulary | None = None,
         batch: BatchSettings | None = None,
         max_queue: int = 1024,
+        language_banks: Mapping[str, ReplyBank] | None = None,
     ) -> MoodBot:
-        """Builds the bot around an analyzer, with the packaged reply bank and rules.
+        """Builds the bot around an analyzer, with the packaged reply banks and rules.
 
         The reply bank's 2,758 texts are embedded here, or read back from the analyzer's saved
-        embeddings (the default model ships them; see :mod:`inference.embedding_cache`).
+        embeddings (the default model ships them; see :mod:`inference.embedding_cache`). When
+        the analyzer routes other languages to a bundle of their own
+        (:meth:`Analyzer.analyzer_for`), each language's reply bank (``language_banks``,
+        default the packaged ones) is embedded by that bundle.
         """
         bank = bank if bank is not None else ReplyBank.load()
         embed = analyzer.embed_set if analyzer.can_embed else None
         suggester = Suggester.from_embedder(bank, embed)
+        suggesters: dict[str, Callable[[], Suggester]] = {}
+        banks = language_banks if language_banks is not None else ReplyBank.load_languages()
+        for code, language_bank in banks.items():
+            if analyzer.reads(code):  # only a bundle that reads the language ranks its replies
+                suggesters[code] = functools.partial(
+                    _language_suggester, analyzer, code, language_bank
+                )
         return cls(
             analyzer,
             suggester,
@@ -230,6 +258,7 @@ class MoodBot:
             pacer=pacer,
             batch=batch,
             max_queue=max_queue,
+            suggesters=suggesters,
         )
 
     @classmethod
@@ -241,24 +270,58 @@ class MoodBot:
         Args:
             config: The loaded configuration.
             model: A bundle directory overriding ``model.path``.
-            keep_state: Open the settings store at ``store.path``; without it the bot keeps
-                nothing (one-off commands such as ``moodmoji analyze``).
+            keep_state: Open the settings store at ``store.url`` (else ``store.path``);
+                without it the bot keeps nothing (one-off commands such as ``moodmoji
+                analyze``).
 
         Raises:
-            InferenceError: The model bundle is missing or invalid (the message names the file).
-            StoreError: The settings store cannot be opened (the message names the file).
+            InferenceError: The model bundle is missing or invalid (the message names the file),
+                or the model server at ``inference.url`` cannot be used.
+            StoreError: The settings store cannot be opened (the message names the file or
+                the server).
         """
-        from moodmoji.inference.default_model import resolve_model_dir
+        from moodmoji.inference.default_model import (
+            DEFAULT_MODEL_DIR,
+            resolve_model_dir,
+            resolve_multilingual_dir,
+        )
         from moodmoji.inference.engine import Engine
+        from moodmoji.inference.remote import RemoteEngine, RemoteSettings
+        from moodmoji.inference.routing import RoutedAnalyzer
 
         settings = config.engine_settings()
-        analyzer = Analyzer.from_engine(
-            Engine.from_path(resolve_model_dir(model or config.model.path), settings)
+        bundle = model or config.model.path
+        inference = config.inference
+        if inference.url is None:
+            engine = Engine.from_path(resolve_model_dir(bundle), settings)
+        else:  # the model runs on a Ray Serve deployment (moodmoji serve-model)
+            remote = RemoteSettings(
+                inference.url,
+                timeout_s=inference.timeout_s,
+                retries=inference.retries,
+                parallel_requests=inference.parallel_requests,
+            )
+            local = Path(bundle) if bundle is not None else DEFAULT_MODEL_DIR
+            engine = RemoteEngine.connect(remote, local).as_engine()
+        analyzer = Analyzer.from_engine(engine)
+        multilingual = (
+            resolve_multilingual_dir(config.model.multilingual_path)
+            if config.model.multilingual
+            else None
         )
+        if multilingual is not None:  # other languages: their own bundle, loaded on first use
+            path = multilingual
+            analyzer = RoutedAnalyzer.from_analyzers(
+                analyzer, lambda: Analyzer.from_engine(Engine.from_path(path, settings))
+            )
         return cls.from_analyzer(
             analyzer,
             defaults=config.bot.chat_settings(),
-            store=SettingsStore.open(config.store.path) if keep_state else None,
+            store=(
+                open_store(config.store.location, pool_size=config.store.pool_size)
+                if keep_state
+                else None
+            ),
             rules=default_rules(config),
             batch=settings.batch,
             max_queue=config.inference.max_queue,
@@ -489,7 +552,7 @@ class MoodBot:
             for i, (job, done) in enumerate(zip(jobs, reacted, strict=True))
             if suggest is not False and not _quiet(job.settings, explicit, suggest)
         }
-        ranked = dict(zip(asking, self.suggester.suggest_many(list(asking.values())), strict=True))
+        ranked = self._rank_replies(jobs, asking)
         decisions = [
             self._decision(job, done, ranked.get(i), _quiet(job.settings, explicit, suggest))
             for i, (job, done) in enumerate(zip(jobs, reacted, strict=True))
@@ -497,6 +560,60 @@ class MoodBot:
         if not explicit:
             self._count_moods([job.message for job in jobs], decisions)
         return decisions
+
+    def _rank_replies(
+        self, jobs: Sequence[_Job], asking: Mapping[int, SuggestionRequest]
+    ) -> dict[int, Suggested]:
+        """Step 5 for the messages that asked: each ranked by the replies of its language.
+
+        English and undetermined messages get the default reply bank; another language gets
+        its own bank, or no suggestion when none is written in it.
+        """
+        by_suggester: dict[int, tuple[Suggester, list[int]]] = {}
+        ranked: dict[int, Suggested] = {}
+        for i in asking:
+            language = jobs[i].analysis.language.code
+            suggester = self._suggester_for(language)
+            if suggester is None:
+                step = Step("language", f"no replies written in {language}: no suggestions")
+                ranked[i] = ((), (), (step,))
+                continue
+            by_suggester.setdefault(id(suggester), (suggester, []))[1].append(i)
+        for suggester, indices in by_suggester.values():
+            requests = [asking[i] for i in indices]
+            ranked.update(zip(indices, suggester.suggest_many(requests), strict=True))
+        return ranked
+
+    @property
+    def suggesters(self) -> dict[str, Suggester]:
+        """The languages' own suggesters built so far (the others are built on first use)."""
+        return {k: v for k, v in self._suggesters.items() if isinstance(v, Suggester)}
+
+    @property
+    def reply_languages(self) -> tuple[str, ...]:
+        """Languages with replies of their own, besides English."""
+        return tuple(sorted(self._suggesters))
+
+    def _suggester_for(self, language: str) -> Suggester | None:
+        """The suggester of a language: its own, the default's for English, else none.
+
+        A language's own suggester is built on its first message (its reply bank embedded
+        by the bundle that reads the language; the embeddings are cached for later starts).
+        """
+        if language in ("en", UNDETERMINED):
+            return self.suggester
+        found = self._suggesters.get(language)
+        if found is None or isinstance(found, Suggester):
+            return found
+        with self._building:
+            found = self._suggesters[language]
+            if not isinstance(found, Suggester):
+                started = time.perf_counter()
+                found = self._suggesters[language] = found()
+                logger.info(
+                    "replies in %s ready in %.1f s", language, time.perf_counter() - started
+                )
+        return found
 
     def _reactions(self, job: _Job, context: ChatContext | None, explicit: bool) -> _Reacted:
         """Step 4 for one message: its reading, reactions and gate, and the steps so far."""

@@ -66,6 +66,7 @@ __all__ = [
     "CHEERFUL_INTENTS",
     "CONDOLENCE_INTENTS",
     "INTENTS",
+    "REPLY_BANKS_DIR",
     "REPLY_BANK_FILE",
     "Reply",
     "ReplyBank",
@@ -80,6 +81,8 @@ FloatArray = npt.NDArray[np.float32]
 Embed = Callable[[Sequence[str]], FloatArray]
 
 REPLY_BANK_FILE = Path(__file__).resolve().parent / "data" / "reply_bank.jsonl"
+REPLY_BANKS_DIR = Path(__file__).resolve().parent / "data" / "reply_banks"
+"""The reply banks written in other languages, one ``<ISO 639-1 code>.jsonl`` each."""
 
 INTENTS: tuple[str, ...] = (
     "congratulate",
@@ -186,6 +189,15 @@ class ReplyBank:
         if not replies:
             raise ReplyBankError(f"{path}: no replies")
         return cls(tuple(replies))
+
+    @classmethod
+    def load_languages(cls, folder: Path = REPLY_BANKS_DIR) -> dict[str, ReplyBank]:
+        """Every reply bank of ``folder``, by language code (the file's stem).
+
+        Raises:
+            ReplyBankError: A bank cannot be read, or a line is malformed (named).
+        """
+        return {path.stem: cls.load(path) for path in sorted(folder.glob("*.jsonl"))}
 
     def __len__(self) -> int:
         return len(self.replies)

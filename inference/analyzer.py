@@ -164,10 +164,16 @@ class Analyzer:
         """Loads a bundle and builds its analyzer."""
         return cls.from_engine(Engine.from_path(path, settings))
 
-    def explain(self, prediction: Prediction, text: str | None = None) -> Analysis:
+    def explain(
+        self,
+        prediction: Prediction,
+        text: str | None = None,
+        language: LanguageGuess | None = None,
+    ) -> Analysis:
         """Turns one prediction into an analysis.
 
-        With the ``text`` the prediction was made of, the analysis names its language too.
+        With the ``text`` the prediction was made of, the analysis names its language too
+        (``language``, when the caller has already identified it).
         """
         moods = self.moods.fuse(prediction)
         topics: tuple[TopicMatch, ...] = ()
@@ -200,7 +206,7 @@ class Analyzer:
             trigger=trigger,
             intents=self._ranked(prediction, HeadRole.INTENT),
             readers=self._ranked(prediction, HeadRole.READER),
-            language=detect(text) if text is not None else NOT_READ,
+            language=language or (detect(text) if text is not None else NOT_READ),
         )
 
     def _ranked(self, prediction: Prediction, role: HeadRole) -> tuple[LabelScore, ...]:
@@ -232,7 +238,25 @@ class Analyzer:
         """Whether the bundle has an embedding head."""
         return self._embedding is not None
 
-    def analyze(self, texts: Sequence[str]) -> list[Analysis]:
-        """Analyses texts in one engine run; odd text is a normal input."""
+    def analyze(
+        self, texts: Sequence[str], languages: Sequence[LanguageGuess] | None = None
+    ) -> list[Analysis]:
+        """Analyses texts in one engine run; odd text is a normal input.
+
+        Args:
+            texts: The messages.
+            languages: Their languages, when already identified (else identified here).
+        """
         predictions = self.engine.predict(texts)
-        return [self.explain(p, t) for p, t in zip(predictions, texts, strict=True)]
+        guesses = languages if languages is not None else [None] * len(texts)
+        return [self.explain(p, t, g) for p, t, g in zip(predictions, texts, guesses, strict=True)]
+
+    def analyzer_for(self, language: str) -> Analyzer:
+        """The analyzer that reads messages in ``language`` (one analyzer reads them all)."""
+        del language
+        return self
+
+    def reads(self, language: str) -> bool:
+        """Whether ``language`` has a bundle of its own, apart from this one's (never)."""
+        del language
+        return False

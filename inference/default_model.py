@@ -32,3 +32,29 @@ def resolve_model_dir(path: Path | str | None) -> Path:
             "made by `moodmoji export` (or set model.path in config.yaml)",
         )
     return DEFAULT_MODEL_DIR
+
+
+MULTILINGUAL_MODEL_DIR = Path(__file__).resolve().parent / "models" / "multilingual"
+
+
+def resolve_multilingual_dir(path: Path | str | None) -> Path | None:
+    """Returns the multilingual bundle directory to load, if there is one.
+
+    Args:
+        path: A bundle directory chosen by the user, or ``None`` for the embedded one.
+
+    Returns:
+        The directory, or ``None`` when ``path`` is ``None`` and this build carries no
+        multilingual bundle (messages in every language then go to the default model).
+
+    Raises:
+        BundleError: ``path`` holds no bundle (the message names the manifest file).
+    """
+    if path is not None:
+        chosen = Path(path)
+        if not (chosen / MANIFEST_FILE).is_file():
+            raise BundleError(chosen / MANIFEST_FILE, "no multilingual model bundle here")
+        return chosen
+    if (MULTILINGUAL_MODEL_DIR / MANIFEST_FILE).is_file():
+        return MULTILINGUAL_MODEL_DIR
+    return None

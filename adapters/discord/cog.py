@@ -12,6 +12,11 @@ retries some 5xx answers for up to 25 s); a timeout or a network error is logged
 The context menu is built in ``__init__`` and added to the tree in :meth:`MoodCog.cog_load`
 (discord.py cannot define context menus inside a Cog); the slash commands are Cog app commands,
 which discord.py adds and removes with the Cog. Nothing here syncs the command tree.
+
+Answers follow the invoking user's Discord locale (``interaction.locale``; English for a
+language without a catalogue). The command picker's texts are localised when the bot syncs its
+tree: :meth:`MoodCog.cog_load` puts a :class:`~adapters.discord.translator.MoodTranslator` in
+front of the tree's translator (and :meth:`MoodCog.cog_unload` puts the old one back).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from moodmoji.adapters.common import answers
+from moodmoji.adapters.common.i18n import Catalogue
 from moodmoji.adapters.common.recent import RecentDecisions
 from moodmoji.adapters.common.refusals import RefusalMemory
 from moodmoji.adapters.common.work_queue import WorkQueue
@@ -38,6 +44,7 @@ from moodmoji.adapters.discord.info import discord_section
 from moodmoji.adapters.discord.links import parse_message_ref
 from moodmoji.adapters.discord.reactions import missing_permissions, reaction_emoji
 from moodmoji.adapters.discord.settings import DiscordSettings
+from moodmoji.adapters.discord.translator import MoodTranslator, described
 from moodmoji.bot.chats import ChatsUnavailable, NoStoreError
 from moodmoji.bot.config import Config, load_config
 from moodmoji.bot.core import MoodBot
@@ -47,13 +54,13 @@ from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SUGGEST_MENU", "MoodCog"]
+__all__ = ["SUGGEST_MENU", "AnyBot", "MoodCog"]
 
 T = TypeVar("T")
 
 PLATFORM = Platform.DISCORD
 #: The name of the message context menu (Apps > Suggest replies).
-SUGGEST_MENU = "Suggest replies"
+SUGGEST_MENU = described("discord.menu.suggest").message
 #: Message types that carry something a person wrote.
 _USER_MESSAGES = (discord.MessageType.default, discord.MessageType.reply)
 _NO_MENTIONS = discord.AllowedMentions.none()
@@ -69,6 +76,9 @@ class _Failed(enum.Enum):
 
 
 _FAILED = _Failed.FAILED
+
+#: A discord.py bot the Cog can join: ``AutoShardedBot`` is not a subclass of ``commands.Bot``.
+AnyBot = commands.Bot | commands.AutoShardedBot
 
 
 def _chat_id(channel: object) -> str:
@@ -92,14 +102,14 @@ class MoodCog(commands.Cog, name="moodmoji"):
 
     settings_group = app_commands.Group(
         name="moodmoji",
-        description="moodmoji's settings in this channel (Manage Server)",
+        description=described("discord.command.moodmoji"),
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
     def __init__(
         self,
-        bot: commands.Bot,
+        bot: AnyBot,
         moodbot: MoodBot,
         settings: DiscordSettings | None = None,
         *,
@@ -121,12 +131,13 @@ class MoodCog(commands.Cog, name="moodmoji"):
         )
         self._owns_moodbot = owns_moodbot
         self.suggest_menu: app_commands.ContextMenu = app_commands.ContextMenu(
-            name=SUGGEST_MENU, callback=self._suggest_replies
+            name=described("discord.menu.suggest"), callback=self._suggest_replies
         )
+        self._translator: MoodTranslator | None = None
 
     @classmethod
     async def from_config(
-        cls, bot: commands.Bot, config: Config | None = None, *, model: Path | None = None
+        cls, bot: AnyBot, config: Config | None = None, *, model: Path | None = None
     ) -> MoodCog:
         """Builds the Cog and its own bot core from the configuration file.
 
@@ -152,8 +163,12 @@ class MoodCog(commands.Cog, name="moodmoji"):
     # ------------------------------------------------------------------ lifecycle
 
     async def cog_load(self) -> None:
-        """Adds the context menu and starts the workers."""
+        """Adds the context menu and the command translator, and starts the workers."""
         self.bot.tree.add_command(self.suggest_menu)
+        previous = self.bot.tree.translator
+        if not isinstance(previous, MoodTranslator):
+            self._translator = MoodTranslator(previous)
+            await self.bot.tree.set_translator(self._translator)
         self.queue.start()
         if not self.bot.intents.message_content:
             logger.warning("discord: %s", texts.NO_CONTENT_NOTE)
@@ -161,6 +176,11 @@ class MoodCog(commands.Cog, name="moodmoji"):
     async def cog_unload(self) -> None:
         """Removes the context menu, stops the workers and closes a core built for the Cog."""
         self.bot.tree.remove_command(self.suggest_menu.name, type=self.suggest_menu.type)
+        if self._translator is not None and self.bot.tree.translator is self._translator:
+            # set_translator unloads ours, which unloads the one it stood in front of: load it
+            # again by handing it back to the tree.
+            await self.bot.tree.set_translator(self._translator.fallback)
+        self._translator = None
         await self.queue.aclose()
         if self._owns_moodbot:
             await self.moodbot.aclose()
@@ -308,21 +328,22 @@ class MoodCog(commands.Cog, name="moodmoji"):
         """Apps > Suggest replies: up to three replies and the moods, for the invoker only."""
         if not await self._defer(interaction):
             return
+        tx = _texts(interaction)
         try:
             decision = await self.moodbot.adecide(
                 self._incoming(message), self._context(), explicit=True
             )
         except CoreError as exc:
             logger.warning("discord: no suggestions for %s (%s)", message.id, type(exc).__name__)
-            text = texts.BUSY
+            text = tx.text("discord.busy")
         else:
-            text = texts.suggestions_text(decision)
+            text = texts.suggestions_text(decision, tx)
         await self._follow_up(interaction, text)
 
     # ------------------------------------------------------------------ slash commands
 
-    @app_commands.command(name="mood", description="This channel's moods over recent days")
-    @app_commands.describe(days="How many days back, 1 to 90 (default 7)")
+    @app_commands.command(name="mood", description=described("discord.command.mood"))
+    @app_commands.describe(days=described("discord.param.mood.days"))
     async def mood(
         self, interaction: discord.Interaction, days: app_commands.Range[int, 1, 90] | None = None
     ) -> None:
@@ -334,62 +355,69 @@ class MoodCog(commands.Cog, name="moodmoji"):
         )
         if stats is _FAILED:
             return
-        await self._reply(interaction, answers.mood_counts_text(stats.counts, days=stats.days))
+        tx = _texts(interaction)
+        await self._reply(
+            interaction, answers.mood_counts_text(stats.counts, days=stats.days, tx=tx)
+        )
 
-    @app_commands.command(name="why", description="Why moodmoji reacted (or not) to a message")
-    @app_commands.describe(message="A message link (Copy Message Link) or a message id")
+    @app_commands.command(name="why", description=described("discord.command.why"))
+    @app_commands.describe(message=described("discord.param.why.message"))
     async def why(self, interaction: discord.Interaction, message: str) -> None:
         """``/why``: the remembered decision on a message, or a fresh explicit one."""
+        tx = _texts(interaction)
         ref = parse_message_ref(message)
         if ref is None:
-            await self._reply(interaction, texts.BAD_REF)
+            await self._reply(interaction, tx.text("discord.bad_ref"))
             return
         if ref.guild_id is not None and ref.guild_id != interaction.guild_id:
-            await self._reply(interaction, texts.OTHER_SERVER)
+            await self._reply(interaction, tx.text("discord.other_server"))
             return
         channel = self._channel_for(interaction, ref.channel_id)
         if channel is None or not self._can_read(channel, interaction.user):
-            await self._reply(interaction, texts.NOT_VISIBLE)
+            await self._reply(interaction, tx.text("discord.not_visible"))
             return
         if not isinstance(channel, discord.abc.Messageable):
-            await self._reply(interaction, texts.NOT_FOUND)
+            await self._reply(interaction, tx.text("discord.not_found"))
             return
         if not await self._defer(interaction):
             return
         remembered = self.recent.get(PLATFORM, _chat_id(channel), str(ref.message_id))
         if remembered is not None:
-            await self._follow_up(interaction, answers.why_text(remembered, remembered=True))
+            text = answers.why_text(remembered, remembered=True, tx=tx)
+            await self._follow_up(interaction, text)
             return
-        await self._follow_up(interaction, await self._explain_now(channel, ref.message_id))
+        await self._follow_up(interaction, await self._explain_now(channel, ref.message_id, tx))
 
-    async def _explain_now(self, channel: discord.abc.Messageable, message_id: int) -> str:
+    async def _explain_now(
+        self, channel: discord.abc.Messageable, message_id: int, tx: Catalogue
+    ) -> str:
         try:
             target = await self._bounded(channel.fetch_message(message_id))
         except discord.NotFound:
-            return texts.NOT_FOUND
+            return tx.text("discord.not_found")
         except (discord.HTTPException, *_NETWORK_ERRORS) as exc:
             logger.info("discord: cannot fetch message %s (%s)", message_id, _failure(exc))
-            return texts.NOT_FOUND
+            return tx.text("discord.not_found")
         if not target.content and not self.bot.intents.message_content:
-            return texts.NO_TEXT
+            return tx.text("discord.no_text")
         try:
             decision = await self.moodbot.adecide(
                 self._incoming(target), self._context(), explicit=True
             )
         except CoreError:
-            return texts.BUSY
-        return answers.why_text(decision, remembered=False)
+            return tx.text("discord.busy")
+        return answers.why_text(decision, remembered=False, tx=tx)
 
-    @app_commands.command(name="optout", description="moodmoji stops reading your messages")
-    @app_commands.describe(scope="me (everywhere on Discord) or this channel (Manage Server)")
+    @app_commands.command(name="optout", description=described("discord.command.optout"))
+    @app_commands.describe(scope=described("discord.param.optout.scope"))
     async def optout(
         self, interaction: discord.Interaction, scope: Literal["me", "channel"] = "me"
     ) -> None:
         """``/optout``: the user (or, for managers, the channel) opts out."""
         await self._set_opt_out(interaction, scope, True)
 
-    @app_commands.command(name="optin", description="moodmoji reads your messages again")
-    @app_commands.describe(scope="me, or this channel (Manage Server)")
+    @app_commands.command(name="optin", description=described("discord.command.optin"))
+    @app_commands.describe(scope=described("discord.param.optin.scope"))
     async def optin(
         self, interaction: discord.Interaction, scope: Literal["me", "channel"] = "me"
     ) -> None:
@@ -404,17 +432,17 @@ class MoodCog(commands.Cog, name="moodmoji"):
             if not await self._manager_only(interaction):
                 return
             subject, kind = _chat_id(interaction.channel), "chat"
-            done = answers.OPT_OUT_CHAT if out else texts.CHANNEL_BACK
+            done = "common.opt_out_chat" if out else "discord.channel_back"
         else:
             subject, kind = str(interaction.user.id), "user"
-            done = answers.OPT_OUT_USER if out else answers.OPT_IN
+            done = "common.opt_out_user" if out else "common.opt_in"
         chats = self.moodbot.chats
         change = chats.opt_out if out else chats.opt_in
         if await self._chats(interaction, change(PLATFORM, kind, subject)) is _FAILED:
             return
-        await self._reply(interaction, done)
+        await self._reply(interaction, _texts(interaction).text(done))
 
-    @app_commands.command(name="forgetme", description="Delete everything moodmoji keeps about you")
+    @app_commands.command(name="forgetme", description=described("discord.command.forgetme"))
     async def forgetme(self, interaction: discord.Interaction) -> None:
         """``/forgetme``: deletes the user's stored data (their opt-out)."""
         report = await self._chats(
@@ -422,11 +450,12 @@ class MoodCog(commands.Cog, name="moodmoji"):
         )
         if report is _FAILED:
             return
-        await self._reply(interaction, answers.forget_text(report, user=True))
+        tx = _texts(interaction)
+        await self._reply(interaction, answers.forget_text(report, user=True, tx=tx))
 
     # ------------------------------------------------------------------ /moodmoji (managers)
 
-    @settings_group.command(name="show", description="This channel's moodmoji settings")
+    @settings_group.command(name="show", description=described("discord.command.moodmoji.show"))
     async def show_settings(self, interaction: discord.Interaction) -> None:
         """``/moodmoji show``: the effective settings and which ones the channel changed."""
         if not await self._manager_only(interaction):
@@ -436,12 +465,11 @@ class MoodCog(commands.Cog, name="moodmoji"):
         )
         if view is _FAILED:
             return
-        await self._reply(
-            interaction, texts.settings_text(view.effective.as_dict(), view.overrides)
-        )
+        shown = texts.settings_text(view.effective.as_dict(), view.overrides, _texts(interaction))
+        await self._reply(interaction, shown)
 
-    @settings_group.command(name="mode", description="What moodmoji does in this channel")
-    @app_commands.describe(mode="react, suggest, both, or off")
+    @settings_group.command(name="mode", description=described("discord.command.moodmoji.mode"))
+    @app_commands.describe(mode=described("discord.param.moodmoji.mode.mode"))
     async def set_mode(
         self,
         interaction: discord.Interaction,
@@ -450,10 +478,12 @@ class MoodCog(commands.Cog, name="moodmoji"):
         """``/moodmoji mode``: react, suggest, both or off."""
         await self._update(interaction, mode=mode)
 
-    @settings_group.command(name="threshold", description="How sure moodmoji must be")
+    @settings_group.command(
+        name="threshold", description=described("discord.command.moodmoji.threshold")
+    )
     @app_commands.describe(
-        kind="reaction: least score to react; suggestion: least fit of a suggested reply",
-        value="0 to 1 (higher = fewer, surer)",
+        kind=described("discord.param.moodmoji.threshold.kind"),
+        value=described("discord.param.moodmoji.threshold.value"),
     )
     async def set_threshold(
         self,
@@ -464,10 +494,10 @@ class MoodCog(commands.Cog, name="moodmoji"):
         """``/moodmoji threshold``: the reaction or suggestion threshold of the channel."""
         await self._update(interaction, **{f"{kind}_threshold": value})
 
-    @settings_group.command(name="emoji", description="Use one of this server's emoji for a mood")
+    @settings_group.command(name="emoji", description=described("discord.command.moodmoji.emoji"))
     @app_commands.describe(
-        key="A mood (joy, love, sadness ...) or an emoji",
-        emoji="A custom emoji of this server; leave empty to stop using one for this key",
+        key=described("discord.param.moodmoji.emoji.key"),
+        emoji=described("discord.param.moodmoji.emoji.emoji"),
     )
     async def set_emoji(
         self, interaction: discord.Interaction, key: str, emoji: str | None = None
@@ -480,7 +510,9 @@ class MoodCog(commands.Cog, name="moodmoji"):
             partial = discord.PartialEmoji.from_str(emoji.strip())
             own = guild is not None and any(e.id == partial.id for e in guild.emojis)
             if partial.id is None or not own:
-                await self._reply(interaction, "Pick a custom emoji of this server.")
+                await self._reply(
+                    interaction, _texts(interaction).text("discord.pick_custom_emoji")
+                )
                 return
             emoji = str(partial)
         chat = _chat_id(interaction.channel)
@@ -493,7 +525,7 @@ class MoodCog(commands.Cog, name="moodmoji"):
             return
         await self._changed(interaction, chat, {"custom_emoji": overrides.get("custom_emoji")})
 
-    @settings_group.command(name="reset", description="This channel follows the defaults again")
+    @settings_group.command(name="reset", description=described("discord.command.moodmoji.reset"))
     async def reset_settings(self, interaction: discord.Interaction) -> None:
         """``/moodmoji reset``: drops the channel's own settings."""
         if not await self._manager_only(interaction):
@@ -501,9 +533,9 @@ class MoodCog(commands.Cog, name="moodmoji"):
         reset = self.moodbot.chats.reset(PLATFORM, _chat_id(interaction.channel))
         if await self._chats(interaction, reset) is _FAILED:
             return
-        await self._reply(interaction, "Done: this channel follows moodmoji's defaults again.")
+        await self._reply(interaction, _texts(interaction).text("discord.reset_done"))
 
-    @settings_group.command(name="forget", description="Delete what moodmoji keeps on this channel")
+    @settings_group.command(name="forget", description=described("discord.command.moodmoji.forget"))
     async def forget_channel(self, interaction: discord.Interaction) -> None:
         """``/moodmoji forget``: deletes the channel's settings, opt-out and mood counts."""
         if not await self._manager_only(interaction):
@@ -513,7 +545,8 @@ class MoodCog(commands.Cog, name="moodmoji"):
         if report is _FAILED:
             return
         self.recent.forget_chat(PLATFORM, chat)
-        await self._reply(interaction, answers.forget_text(report, user=False))
+        tx = _texts(interaction)
+        await self._reply(interaction, answers.forget_text(report, user=False, tx=tx))
 
     async def _update(self, interaction: discord.Interaction, **changes: object) -> None:
         """Stores a channel's setting changes after the manager check and the core's own."""
@@ -529,8 +562,9 @@ class MoodCog(commands.Cog, name="moodmoji"):
         self, interaction: discord.Interaction, chat: str, changes: Mapping[str, object]
     ) -> None:
         logger.info("discord: channel %s changed %s", chat, ", ".join(changes))
-        shown = ", ".join(f"{k} = {_show(v)}" for k, v in changes.items())
-        await self._reply(interaction, f"Done: {shown} in this channel.")
+        tx = _texts(interaction)
+        shown = ", ".join(f"{k} = {_show(v, tx)}" for k, v in changes.items())
+        await self._reply(interaction, tx.text("discord.changed", changes=shown))
 
     # ------------------------------------------------------------------ helpers
 
@@ -541,11 +575,11 @@ class MoodCog(commands.Cog, name="moodmoji"):
         override that in its Integrations settings, so the permission is checked again here.
         """
         if interaction.guild is None:
-            await self._reply(interaction, texts.SERVER_ONLY)
+            await self._reply(interaction, _texts(interaction).text("discord.server_only"))
             return False
         if not interaction.permissions.manage_guild:
             logger.info("discord: refused a settings command to a member without Manage Server")
-            await self._reply(interaction, texts.NEED_MANAGE)
+            await self._reply(interaction, _texts(interaction).text("discord.need_manage"))
             return False
         return True
 
@@ -560,17 +594,18 @@ class MoodCog(commands.Cog, name="moodmoji"):
             changes: The operation changes settings: an invalid change (``ValueError``) is
                 answered as "Not changed"; otherwise a ``ValueError`` is a bug and propagates.
         """
+        tx = _texts(interaction)
         try:
             return await operation
         except NoStoreError:
-            text = texts.NO_STORE
+            text = tx.text("discord.no_store")
         except ChatsUnavailable:
             logger.warning("discord: settings store error in /%s", _command_name(interaction))
-            text = texts.STORE_FAILED
+            text = tx.text("discord.store_failed")
         except ValueError as exc:
             if not changes:
                 raise
-            text = f"Not changed: {exc}."
+            text = tx.text("discord.not_changed", reason=exc)  # the core's reason, in English
         await self._reply(interaction, text)
         return _FAILED
 
@@ -648,9 +683,14 @@ def _command_name(interaction: discord.Interaction) -> str:
     return command.qualified_name if command is not None else "?"
 
 
-def _show(value: object) -> str:
+def _texts(interaction: discord.Interaction) -> Catalogue:
+    """The catalogue of the user's Discord client language (``interaction.locale``)."""
+    return texts.texts_for_locale(interaction.locale)
+
+
+def _show(value: object, tx: Catalogue) -> str:
     if value is None:
-        return "default"
+        return tx.text("discord.default")
     if isinstance(value, dict):
-        return ", ".join(f"{k} -> {v}" for k, v in value.items()) or "none"
+        return ", ".join(f"{k} -> {v}" for k, v in value.items()) or tx.text("common.none")
     return str(value)

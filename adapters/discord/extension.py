@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from discord.ext import commands
-
-from moodmoji.adapters.discord.cog import MoodCog
+from moodmoji.adapters.discord.cog import AnyBot, MoodCog
 from moodmoji.adapters.discord.info import discord_section
 from moodmoji.adapters.discord.settings import DiscordSettings
 from moodmoji.bot.config import load_config
@@ -13,7 +11,7 @@ from moodmoji.bot.core import MoodBot
 __all__ = ["setup"]
 
 
-async def setup(bot: commands.Bot) -> None:
+async def setup(bot: AnyBot) -> None:
     """Entry point of ``bot.load_extension("moodmoji.adapters.discord")``: adds the moodmoji Cog.
 
     Uses ``bot.moodbot`` when the host bot provides a :class:`~bot.core.MoodBot` (it stays

@@ -1,6 +1,9 @@
 """The Discord-only texts of the Cog; the shared ones live in :mod:`adapters.common.answers`.
 
-No function here ever receives the message text.
+Every answer has a message id in the catalogues of :mod:`adapters.common.i18n`
+(``discord.<name>``); the constants here are the English texts, and :func:`texts_for_locale`
+gives the catalogue for an interaction's locale. No function here ever receives the message
+text.
 """
 
 from __future__ import annotations
@@ -8,7 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from moodmoji.adapters.common.answers import mood_text
+import discord
+
+from moodmoji.adapters.common.answers import ENGLISH, mood_text
+from moodmoji.adapters.common.i18n import Catalogue, texts_for
 from moodmoji.bot.decision import Decision
 
 __all__ = [
@@ -28,32 +34,33 @@ __all__ = [
     "clip",
     "settings_text",
     "suggestions_text",
+    "texts_for_locale",
 ]
 
 #: Discord's limit on a message's content.
 MAX_CONTENT = 2000
 
+#: For the operator's log (English, not an answer).
 NO_CONTENT_NOTE = (
     "the bot has no MESSAGE_CONTENT intent: no automatic reactions; the 'Suggest replies' "
     "menu and the slash commands still work"
 )
-NEED_MANAGE = "Only members with the Manage Server permission can change moodmoji's settings."
-SERVER_ONLY = "This works in a server channel only."
-NO_STORE = "moodmoji keeps no settings or stats in this bot (it runs without a settings store)."
-STORE_FAILED = "moodmoji could not reach its settings store; please try again later."
-BUSY = "moodmoji is busy right now; please try again in a moment."
-BAD_REF = (
-    "Give a message link (right-click the message > Copy Message Link) or a message id from "
-    "this channel."
-)
-NOT_VISIBLE = "You cannot read that message's channel, so moodmoji will not explain it."
-NOT_FOUND = "moodmoji cannot find that message (it may be deleted, or moodmoji cannot see it)."
-OTHER_SERVER = "That message is in another server."
-NO_TEXT = (
-    "moodmoji cannot read that message's text: this bot has no MESSAGE_CONTENT intent. "
-    "Use Apps > Suggest replies on the message instead."
-)
-CHANNEL_BACK = "moodmoji is back in this channel."
+NEED_MANAGE = ENGLISH.template("discord.need_manage")
+SERVER_ONLY = ENGLISH.template("discord.server_only")
+NO_STORE = ENGLISH.template("discord.no_store")
+STORE_FAILED = ENGLISH.template("discord.store_failed")
+BUSY = ENGLISH.template("discord.busy")
+BAD_REF = ENGLISH.template("discord.bad_ref")
+NOT_VISIBLE = ENGLISH.template("discord.not_visible")
+NOT_FOUND = ENGLISH.template("discord.not_found")
+OTHER_SERVER = ENGLISH.template("discord.other_server")
+NO_TEXT = ENGLISH.template("discord.no_text")
+CHANNEL_BACK = ENGLISH.template("discord.channel_back")
+
+
+def texts_for_locale(locale: discord.Locale | str | None) -> Catalogue:
+    """The catalogue for a Discord locale (``pt-BR``, ``es-419``, ``uk``); English otherwise."""
+    return texts_for(locale.value if isinstance(locale, discord.Locale) else locale)
 
 
 def clip(text: str, limit: int = MAX_CONTENT) -> str:
@@ -61,25 +68,33 @@ def clip(text: str, limit: int = MAX_CONTENT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def suggestions_text(decision: Decision) -> str:
-    """The ephemeral answer of "Suggest replies": up to three replies and the message's moods."""
+def suggestions_text(decision: Decision, tx: Catalogue = ENGLISH) -> str:
+    """The ephemeral answer of "Suggest replies": up to three replies and the message's moods.
+
+    The replies are in the message's own language (the reply bank's); the rest in ``tx``'s.
+    """
     if decision.skipped:
-        return mood_text(decision)
+        return mood_text(decision, tx=tx)
     if decision.suggestions:
-        lines = ["Suggested replies:"]
+        lines = [tx.text("discord.suggested_replies")]
         lines.extend(f"{i}. {s.text}" for i, s in enumerate(decision.suggestions[:3], start=1))
     else:
-        lines = ["No reply fits this message well enough to suggest one."]
-    lines.append(mood_text(decision))
+        lines = [tx.text("discord.no_suggestion")]
+    lines.append(mood_text(decision, tx=tx))
     return "\n".join(lines)
 
 
-def settings_text(settings: Mapping[str, Any], overrides: Mapping[str, Any]) -> str:
-    """``/moodmoji show``: the channel's effective settings, marking its own changes."""
-    lines = ["moodmoji in this channel (* = changed here):"]
+def settings_text(
+    settings: Mapping[str, Any], overrides: Mapping[str, Any], tx: Catalogue = ENGLISH
+) -> str:
+    """``/moodmoji show``: the channel's effective settings, marking its own changes.
+
+    The settings' names and values stay as ``/moodmoji`` takes them (not translated).
+    """
+    lines = [tx.text("discord.settings_head")]
     for name, value in settings.items():
         if isinstance(value, Mapping):
-            value = ", ".join(f"{k} -> {v}" for k, v in value.items()) or "none"
+            value = ", ".join(f"{k} -> {v}" for k, v in value.items()) or tx.text("common.none")
         mark = " *" if name in overrides else ""
         lines.append(f"{name}: {value}{mark}")
     return "\n".join(lines)

@@ -180,7 +180,8 @@ STORE_RETRY_AFTER_S = 2
 async def _chat_op(service: Service, operation: Callable[[Chats], Awaitable[T]]) -> T:
     """Runs one chat operation of the core and answers its failures.
 
-    No store: 501; a busy store: 503 with Retry-After; a failed store: 500; a bad value: 422.
+    No store: 501; a busy or unreachable store: 503 with Retry-After; a failed store: 500; a
+    bad value: 422.
     """
     chats = service.bot.chats
     if not chats.keeps_state:
@@ -196,6 +197,15 @@ async def _chat_op(service: Service, operation: Callable[[Chats], Awaitable[T]])
                 503,
                 "store_busy",
                 "another process holds the settings store; nothing was changed, try again",
+                headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+            ) from None
+        if exc.unavailable:
+            logger.warning("the settings store's server is unreachable: %s", exc)
+            raise ApiError(
+                503,
+                "store_unavailable",
+                "the settings store's database server cannot be reached; nothing was changed, "
+                "try again",
                 headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
             ) from None
         logger.error("the settings store failed: %s", exc)

@@ -13,7 +13,7 @@ Names (``GET /metrics``, Prometheus text format):
   ``custom``);
 - ``moodmoji_abstentions_total{platform}``: analysed messages that got no reaction;
 - ``moodmoji_skipped_total{reason}``: messages not analysed (``opt-out``, ``mode-off``,
-  ``ignored``);
+  ``ignored``, ``store-unavailable``);
 - ``moodmoji_overloaded_total``: messages refused because the queue was full (503).
 """
 

@@ -6,7 +6,9 @@ own, so a burst of requests cannot pile up. Every command that reads or changes 
 state checks Telegram's own rules (who may change a chat), awaits one operation of the core's
 :class:`~bot.chats.Chats` through :meth:`Commands._chats`, which turns its failures into
 answers, and renders the outcome. Every answer is plain text from
-:mod:`adapters.common.answers` or :mod:`adapters.telegram.texts`.
+:mod:`adapters.common.answers` or :mod:`adapters.telegram.texts`, in the language of the user
+who sent the command or pressed the button (Telegram's ``language_code``; English when the
+language has no catalogue or Telegram did not say).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from telegram import Bot, Message, Update
 from telegram.ext import CallbackContext
 
 from moodmoji.adapters.common import answers
+from moodmoji.adapters.common.i18n import Catalogue
 from moodmoji.adapters.common.recent import RecentDecisions
 from moodmoji.adapters.common.work_queue import WorkQueue
 from moodmoji.adapters.telegram import texts
@@ -95,15 +98,17 @@ class Commands:
         message = update.effective_message
         if message is None:
             return
+        tx = _texts(update)
         target = message.reply_to_message
         if target is None:
-            await self.client.reply(message, texts.SUGGEST_USAGE)
+            await self.client.reply(message, tx.text("telegram.suggest_usage"))
             return
         requester = _user_id(message)
         if requester is None:
-            await self.client.reply(message, texts.SEND_AS_YOURSELF)
+            await self.client.reply(message, tx.text("telegram.send_as_yourself"))
             return
-        await self._enqueue(message, lambda: self._suggest(message, incoming(target), requester))
+        seen = incoming(target)
+        await self._enqueue(message, lambda: self._suggest(message, seen, requester, tx), tx)
 
     async def forwarded(self, update: Update, context: Context) -> None:
         """A message forwarded to the bot in a private chat: suggestions for it."""
@@ -112,32 +117,37 @@ class Commands:
             return
         requester = message.from_user.id
         seen = forwarded_incoming(message)
-        await self._enqueue(message, lambda: self._suggest(message, seen, requester))
+        tx = _texts(update)
+        await self._enqueue(message, lambda: self._suggest(message, seen, requester, tx), tx)
 
-    async def _suggest(self, anchor: Message, seen: IncomingMessage, requester: int) -> None:
+    async def _suggest(
+        self, anchor: Message, seen: IncomingMessage, requester: int, tx: Catalogue
+    ) -> None:
         if not seen.text.strip():
-            await self.client.reply(anchor, texts.NO_TEXT)
+            await self.client.reply(anchor, tx.text("telegram.no_text"))
             return
         settings = await self._chats(
-            anchor, "/suggest", self.chats.settings(PLATFORM, seen.chat_id)
+            anchor, "/suggest", self.chats.settings(PLATFORM, seen.chat_id), tx
         )
         if isinstance(settings, _Answered):
             return
         mode = settings.mode
         if mode is not Mode.OFF and not mode.suggests:
-            await self.client.reply(anchor, texts.SUGGESTIONS_OFF.format(mode=mode))
+            await self.client.reply(anchor, tx.text("telegram.suggestions_off", mode=mode))
             return
         decision = await self._decide(seen, anchor.get_bot(), reactions=False)
         if decision is None:
-            await self.client.reply(anchor, texts.BUSY)
+            await self.client.reply(anchor, tx.text("telegram.busy"))
         elif decision.skipped:
-            reason = texts.NOTHING_TO_SUGGEST.format(reason=_skip_reason(decision))
-            await self.client.reply(anchor, reason)
+            reason = answers.skip_reason(decision, tx=tx)
+            await self.client.reply(anchor, tx.text("telegram.nothing_to_suggest", reason=reason))
         elif not decision.suggestions:
-            await self.client.reply(anchor, texts.NO_SUGGESTION)
+            await self.client.reply(anchor, tx.text("telegram.no_suggestion"))
         else:
-            keyboard = suggestion_keyboard(decision.suggestions, requester)
-            await self.client.reply(anchor, texts.SUGGESTIONS_HEAD, markup=keyboard)
+            keyboard = suggestion_keyboard(
+                decision.suggestions, requester, dismiss_label=tx.text("telegram.dismiss")
+            )
+            await self.client.reply(anchor, tx.text("telegram.suggestions_head"), markup=keyboard)
 
     async def dismiss(self, update: Update, context: Context) -> None:
         """The dismiss button: removes the suggestions, if the presser asked for them."""
@@ -149,7 +159,8 @@ class Commands:
             await self.client.answer(query)
             return
         if query.from_user.id != owner:
-            await self.client.answer(query, texts.DISMISS_NOT_YOURS)
+            tx = texts.texts_for_user(query.from_user.language_code)
+            await self.client.answer(query, tx.text("telegram.dismiss_not_yours"))
             return
         await self.client.answer(query)
         if query.message is not None:
@@ -162,52 +173,57 @@ class Commands:
         message = update.effective_message
         if message is None:
             return
+        tx = _texts(update)
         target = message.reply_to_message
         if target is not None:
-            await self._enqueue(message, lambda: self._mood_of(message, target))
+            await self._enqueue(message, lambda: self._mood_of(message, target, tx), tx)
             return
         stats = await self._chats(
             message,
             "/mood",
             self.chats.mood_stats(PLATFORM, message.chat_id, self.settings.mood_days),
-            no_store=texts.MOOD_NO_STATS,
+            tx,
+            no_store="telegram.mood_no_stats",
         )
         if isinstance(stats, _Answered):
             return
-        await self.client.reply(message, answers.mood_counts_text(stats.counts, days=stats.days))
+        text = answers.mood_counts_text(stats.counts, days=stats.days, tx=tx)
+        await self.client.reply(message, text)
 
-    async def _mood_of(self, anchor: Message, target: Message) -> None:
+    async def _mood_of(self, anchor: Message, target: Message, tx: Catalogue) -> None:
         seen = incoming(target)
         decision = self.recent.get(PLATFORM, seen.chat_id, seen.message_id)
         if decision is None:
             decision = await self._decide(seen, anchor.get_bot(), reactions=False)
         if decision is None:
-            await self.client.reply(anchor, texts.BUSY)
+            await self.client.reply(anchor, tx.text("telegram.busy"))
             return
-        await self.client.reply(anchor, answers.mood_text(decision))
+        await self.client.reply(anchor, answers.mood_text(decision, tx=tx))
 
     async def why(self, update: Update, context: Context) -> None:
         """``/why`` as a reply: the decision taken when that message arrived, or a fresh one."""
         message = update.effective_message
         if message is None:
             return
+        tx = _texts(update)
         target = message.reply_to_message
         if target is None:
-            await self.client.reply(message, texts.WHY_USAGE)
+            await self.client.reply(message, tx.text("telegram.why_usage"))
             return
-        await self._enqueue(message, lambda: self._why(message, target))
+        await self._enqueue(message, lambda: self._why(message, target, tx), tx)
 
-    async def _why(self, anchor: Message, target: Message) -> None:
+    async def _why(self, anchor: Message, target: Message, tx: Catalogue) -> None:
         seen = incoming(target)
         remembered = self.recent.get(PLATFORM, seen.chat_id, seen.message_id)
         if remembered is not None:
-            await self.client.reply(anchor, _clip(answers.why_text(remembered, remembered=True)))
+            text = answers.why_text(remembered, remembered=True, tx=tx)
+            await self.client.reply(anchor, _clip(text))
             return
         decision = await self._decide(seen, anchor.get_bot(), reactions=True)
         if decision is None:
-            await self.client.reply(anchor, texts.BUSY)
+            await self.client.reply(anchor, tx.text("telegram.busy"))
             return
-        await self.client.reply(anchor, _clip(answers.why_text(decision, remembered=False)))
+        await self.client.reply(anchor, _clip(answers.why_text(decision, remembered=False, tx=tx)))
 
     # ------------------------------------------------------------------ privacy
 
@@ -223,48 +239,49 @@ class Commands:
         message = update.effective_message
         if message is None:
             return
-        if await self._keeps_nothing(message):
+        tx = _texts(update)
+        if await self._keeps_nothing(message, tx):
             return
         kind: Literal["user", "chat"]
         if _first_arg(context) == "chat":
             if not await self.client.is_admin(message):
-                await self.client.reply(message, texts.NOT_ADMIN)
+                await self.client.reply(message, tx.text("telegram.not_admin"))
                 return
             kind, subject = "chat", message.chat_id
-            done = answers.OPT_OUT_CHAT if opted_out else texts.OPT_IN_CHAT
+            done = "common.opt_out_chat" if opted_out else "telegram.opt_in_chat"
         else:
             user = _user_id(message)
             if user is None:
-                await self.client.reply(message, texts.SEND_AS_YOURSELF)
+                await self.client.reply(message, tx.text("telegram.send_as_yourself"))
                 return
             kind, subject = "user", user
-            done = answers.OPT_OUT_USER if opted_out else answers.OPT_IN
+            done = "common.opt_out_user" if opted_out else "common.opt_in"
         change = self.chats.opt_out if opted_out else self.chats.opt_in
         command = "/optout" if opted_out else "/optin"
-        if isinstance(
-            await self._chats(message, command, change(PLATFORM, kind, str(subject))), _Answered
-        ):
+        changed = await self._chats(message, command, change(PLATFORM, kind, str(subject)), tx)
+        if isinstance(changed, _Answered):
             return
         logger.info("telegram: %s %s opted %s", kind, subject, "out" if opted_out else "in")
-        await self.client.reply(message, done)
+        await self.client.reply(message, tx.text(done))
 
     async def forgetme(self, update: Update, context: Context) -> None:
         """``/forgetme``: deletes everything stored about the sender."""
         message = update.effective_message
         if message is None:
             return
-        if await self._keeps_nothing(message):
+        tx = _texts(update)
+        if await self._keeps_nothing(message, tx):
             return
         user = _user_id(message)
         if user is None:
-            await self.client.reply(message, texts.SEND_AS_YOURSELF)
+            await self.client.reply(message, tx.text("telegram.send_as_yourself"))
             return
         report = await self._chats(
-            message, "/forgetme", self.chats.forget_user(PLATFORM, str(user))
+            message, "/forgetme", self.chats.forget_user(PLATFORM, str(user)), tx
         )
         if isinstance(report, _Answered):
             return
-        await self.client.reply(message, answers.forget_text(report, user=True))
+        await self.client.reply(message, answers.forget_text(report, user=True, tx=tx))
 
     # ------------------------------------------------------------------ settings
 
@@ -273,41 +290,43 @@ class Commands:
         message = update.effective_message
         if message is None:
             return
+        tx = _texts(update)
         args = [a.lower() for a in (context.args or [])]
         if not args or args[0] != "mode" or len(args) > 2:
-            await self.client.reply(message, texts.MODE_USAGE)
+            await self.client.reply(message, tx.text("telegram.mode_usage"))
             return
         if len(args) == 1:
             current = await self._chats(
-                message, "/moodmoji", self.chats.settings(PLATFORM, message.chat_id)
+                message, "/moodmoji", self.chats.settings(PLATFORM, message.chat_id), tx
             )
             if not isinstance(current, _Answered):
-                await self.client.reply(message, texts.MODE_NOW.format(mode=current.mode))
+                text = tx.text("telegram.mode_now", mode=current.mode)
+                await self.client.reply(message, text)
             return
         if args[1] not in {m.value for m in Mode}:
-            await self.client.reply(message, texts.MODE_USAGE)
+            await self.client.reply(message, tx.text("telegram.mode_usage"))
             return
-        if await self._keeps_nothing(message):
+        if await self._keeps_nothing(message, tx):
             return
         if not await self.client.is_admin(message):
-            await self.client.reply(message, texts.NOT_ADMIN)
+            await self.client.reply(message, tx.text("telegram.not_admin"))
             return
         changed = self.chats.update(PLATFORM, message.chat_id, mode=args[1])
-        if isinstance(await self._chats(message, "/moodmoji", changed), _Answered):
+        if isinstance(await self._chats(message, "/moodmoji", changed, tx), _Answered):
             return
         logger.info("telegram: chat %s set mode %s", message.chat_id, args[1])
-        await self.client.reply(message, texts.MODE_SET.format(mode=args[1]))
+        await self.client.reply(message, tx.text("telegram.mode_set", mode=args[1]))
 
     async def help(self, update: Update, context: Context) -> None:
         """``/start`` and ``/help``: what the bot does."""
         message = update.effective_message
         if message is not None:
-            await self.client.reply(message, texts.HELP)
+            await self.client.reply(message, _texts(update).text("telegram.help"))
 
     # ------------------------------------------------------------------ plumbing
 
-    async def _enqueue(self, message: Message, job: Job) -> None:
-        """Queues work that needs the model; answers "busy" when the queue is full."""
+    async def _enqueue(self, message: Message, job: Job, tx: Catalogue) -> None:
+        """Queues work that needs the model; answers "busy" (in ``tx``) when the queue is full."""
         self.queue.start()
         written = born(message)
         if self.queue.is_stale(written):
@@ -315,7 +334,7 @@ class Commands:
             return
         if not self.queue.offer(job, born=written):
             logger.info("telegram: request queue full; a request in chat %s", message.chat_id)
-            await self.client.reply(message, texts.BUSY)
+            await self.client.reply(message, tx.text("telegram.busy"))
 
     @property
     def chats(self) -> Chats:
@@ -327,8 +346,9 @@ class Commands:
         message: Message,
         command: str,
         operation: Awaitable[T],
+        tx: Catalogue,
         *,
-        no_store: str = texts.NO_STORE,
+        no_store: str = "telegram.no_store",
     ) -> T | _Answered:
         """Awaits one operation of :attr:`chats`; a failure is answered to ``message``.
 
@@ -336,7 +356,8 @@ class Commands:
             message: Where a failure is answered.
             command: The command, for the log (which never holds message text).
             operation: The awaitable of one :class:`~bot.chats.Chats` method.
-            no_store: The answer when the bot keeps no settings store.
+            tx: The language of the answer.
+            no_store: The message id of the answer when the bot keeps no settings store.
 
         Returns:
             The operation's result, or :data:`ANSWERED` when it failed and the user was told
@@ -345,13 +366,13 @@ class Commands:
         try:
             return await operation
         except NoStoreError:
-            await self.client.reply(message, no_store)
+            await self.client.reply(message, tx.text(no_store))
         except ChatsUnavailable:
             logger.warning("telegram: %s failed: the settings store is not available", command)
-            await self.client.reply(message, texts.STORE_FAILED)
+            await self.client.reply(message, tx.text("telegram.store_failed"))
         return ANSWERED
 
-    async def _keeps_nothing(self, message: Message) -> bool:
+    async def _keeps_nothing(self, message: Message, tx: Catalogue) -> bool:
         """Says so when the bot keeps no settings store (``True``), before any of Telegram's checks.
 
         A command that changes or deletes something asks this first, so that in a bot without a
@@ -359,7 +380,7 @@ class Commands:
         """
         if self.chats.keeps_state:
             return False
-        await self.client.reply(message, texts.NO_STORE)
+        await self.client.reply(message, tx.text("telegram.no_store"))
         return True
 
     async def _decide(self, seen: IncomingMessage, bot: Bot, *, reactions: bool) -> Decision | None:
@@ -392,9 +413,10 @@ def _first_arg(context: Context) -> str | None:
     return args[0].lower() if args else None
 
 
-def _skip_reason(decision: Decision) -> str:
-    steps = decision.why.steps
-    return steps[0].detail if steps else "the message was not analysed"
+def _texts(update: Update) -> Catalogue:
+    """The catalogue of the user behind ``update`` (their Telegram app's language)."""
+    user = update.effective_user
+    return texts.texts_for_user(user.language_code if user is not None else None)
 
 
 def _clip(text: str) -> str:

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field
 from pydantic_core import PydanticCustomError
 
-from moodmoji.bot.config import AdapterSection, EnvName, Number, is_loopback
+from moodmoji.bot.config import AdapterSection, EnvName, Integer, Number, is_loopback
 from moodmoji.bot.messages import Platform
 from moodmoji.bot.platforms import PlatformDataError, PlatformRules
 from moodmoji.bot.registry import AdapterInfo
@@ -58,6 +58,28 @@ def _check_bot_api_url(value: str | None) -> str | None:
     )
 
 
+def _check_webhook_url(value: str | None) -> str | None:
+    """A URL Telegram can post updates to: ``https://`` (``http://`` only on localhost)."""
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    secure = parts.scheme == "https" and parts.hostname
+    local = parts.scheme == "http" and parts.hostname and is_loopback(parts.hostname)
+    if (secure or local) and not parts.fragment:
+        return value
+    raise PydanticCustomError(
+        "webhook_url",
+        "Input should be an https:// URL (Telegram posts updates only to https; http:// only on "
+        "localhost)",
+    )
+
+
+def _check_webhook_path(value: str | None) -> str | None:
+    if value is None or (value.startswith("/") and "?" not in value and "#" not in value):
+        return value
+    raise PydanticCustomError("webhook_path", "Input should be a URL path starting with /")
+
+
 class TelegramSection(AdapterSection):
     """The Telegram adapter (``moodmoji telegram``).
 
@@ -68,6 +90,20 @@ class TelegramSection(AdapterSection):
             ``https://`` (``http://`` only on localhost), as the token is part of every URL.
         poll_timeout_s: Long-polling timeout of ``getUpdates`` in seconds (0..50).
         available_reactions_ttl_s: How long a chat's allowed reactions (``getChat``) are cached.
+        webhook_url: The public ``https://`` URL Telegram posts updates to; set, ``moodmoji
+            telegram`` runs PTB's webhook server instead of long polling (``--webhook URL``).
+        webhook_listen: Address the webhook server binds (a reverse proxy in front of it
+            terminates TLS).
+        webhook_port: Port the webhook server binds (1..65535).
+        webhook_path: Path the webhook server answers on; ``None`` = the path of
+            ``webhook_url``.
+        webhook_secret_env: Environment variable holding the webhook's secret token (1-256
+            characters of ``A-Z a-z 0-9 _ -``); required in webhook mode. Telegram sends it in
+            ``X-Telegram-Bot-Api-Secret-Token`` and requests without it are refused (403).
+        webhook_set: Call ``setWebhook`` at start-up. Of several workers behind one proxy, one
+            sets the webhook and the others run with ``--no-set-webhook`` (this ``false``).
+        webhook_max_connections: Most connections Telegram opens to the webhook at once
+            (1..100; passed to ``setWebhook``).
 
     """
 
@@ -75,6 +111,13 @@ class TelegramSection(AdapterSection):
     base_url: Annotated[str | None, AfterValidator(_check_bot_api_url)] = None
     poll_timeout_s: Number = Field(default=10, ge=0, le=50, allow_inf_nan=False)
     available_reactions_ttl_s: Number = Field(default=600, ge=0, allow_inf_nan=False)
+    webhook_url: Annotated[str | None, AfterValidator(_check_webhook_url)] = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: Integer = Field(default=8443, ge=1, le=65535)
+    webhook_path: Annotated[str | None, AfterValidator(_check_webhook_path)] = None
+    webhook_secret_env: EnvName = "MOODMOJI_TELEGRAM_WEBHOOK_SECRET"
+    webhook_set: bool = True
+    webhook_max_connections: Integer = Field(default=40, ge=1, le=100)
 
 
 def _read(path: Path, key: str) -> object:
@@ -117,6 +160,33 @@ def telegram_rules(config: Config | None = None) -> PlatformRules:
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, help="model bundle directory")
+    webhook = parser.add_argument_group(
+        "webhook", "receive updates on PTB's webhook server instead of long polling"
+    )
+    webhook.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="public https:// URL Telegram posts updates to (default: telegram.webhook_url; "
+        "unset = long polling); the secret comes from telegram.webhook_secret_env",
+    )
+    webhook.add_argument(
+        "--webhook-listen",
+        metavar="HOST",
+        help="address the webhook server binds (default: telegram.webhook_listen, 127.0.0.1)",
+    )
+    webhook.add_argument(
+        "--webhook-port",
+        metavar="PORT",
+        type=int,
+        help="port the webhook server binds (default: telegram.webhook_port, 8443)",
+    )
+    webhook.add_argument(
+        "--no-set-webhook",
+        dest="set_webhook",
+        action="store_false",
+        default=None,
+        help="do not call setWebhook (another worker behind the same proxy does)",
+    )
 
 
 ADAPTER = AdapterInfo(

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
+from moodmoji.adapters.telegram.texts import DISMISS_LABEL
 from moodmoji.bot.decision import Suggestion
 
 __all__ = [
@@ -26,7 +27,6 @@ __all__ = [
 MAX_SUGGESTIONS = 3
 COPY_TEXT_MAX = 256  # Telegram: CopyTextButton.text is 1-256 characters
 DISMISS_PREFIX = "moodmoji:dismiss:"
-DISMISS_LABEL = "✖ Dismiss"
 
 
 def dismiss_data(requester_id: int) -> str:
@@ -45,13 +45,20 @@ def dismiss_owner(data: str | None) -> int | None:
 
 
 def suggestion_keyboard(
-    suggestions: Sequence[Suggestion], requester_id: int
+    suggestions: Sequence[Suggestion], requester_id: int, *, dismiss_label: str = DISMISS_LABEL
 ) -> InlineKeyboardMarkup:
-    """One copy button per suggestion (at most three), then the dismiss button."""
+    """One copy button per suggestion (at most three), then the dismiss button.
+
+    Args:
+        suggestions: The replies, best first.
+        requester_id: Who asked (only they may dismiss the buttons).
+        dismiss_label: The dismiss button's text, in the requester's language.
+
+    """
     rows = [
         [InlineKeyboardButton(s.text, copy_text=CopyTextButton(s.text[:COPY_TEXT_MAX]))]
         for s in suggestions[:MAX_SUGGESTIONS]
         if s.text.strip()
     ]
-    rows.append([InlineKeyboardButton(DISMISS_LABEL, callback_data=dismiss_data(requester_id))])
+    rows.append([InlineKeyboardButton(dismiss_label, callback_data=dismiss_data(requester_id))])
     return InlineKeyboardMarkup(rows)

@@ -31,6 +31,7 @@ from moodmoji.adapters.common.recent import RecentDecisions
 from moodmoji.adapters.common.refusals import RefusalMemory
 from moodmoji.adapters.common.work_queue import QueueStats
 from moodmoji.adapters.telegram.available import AvailableReactions
+from moodmoji.adapters.telegram.claims import UpdateClaims
 from moodmoji.adapters.telegram.client import ChatClient
 from moodmoji.adapters.telegram.commands import Commands, Context
 from moodmoji.adapters.telegram.convert import sent_by_bot
@@ -81,6 +82,9 @@ class TelegramStats:
         retries: Requests retried after waiting ``retry_after``.
         ignored_bots: Messages of bots (this one included), never queued.
         decide_errors: Messages the core could not decide about (overloaded, failed).
+        duplicate_updates: Updates dropped because another worker (or an earlier delivery)
+            had claimed them (only with ``install(..., claim_updates=True)``).
+        claim_errors: Updates handled without a claim, the store being unavailable.
 
     """
 
@@ -95,6 +99,8 @@ class TelegramStats:
     retries: int
     ignored_bots: int
     decide_errors: int
+    duplicate_updates: int = 0
+    claim_errors: int = 0
 
 
 class TelegramMoodmoji:
@@ -131,6 +137,7 @@ class TelegramMoodmoji:
         )
         self.reactor = Reactor(moodbot, self.client, self.recent, self.settings, clock=clock)
         self.commands = Commands(moodbot, self.client, self.recent, self.settings, clock=clock)
+        self.claims = UpdateClaims(moodbot)
         self._owns_bot = owns_bot
         self._closed = False
 
@@ -202,6 +209,7 @@ class TelegramMoodmoji:
         *,
         group: int = HANDLER_GROUP,
         help_commands: bool = False,
+        claim_updates: bool = False,
     ) -> None:
         """Adds the handlers to ``application`` and chains its stop hooks.
 
@@ -214,8 +222,15 @@ class TelegramMoodmoji:
             application: Your Application.
             group: The handler group (default :data:`HANDLER_GROUP`).
             help_commands: Also answer ``/start`` and ``/help``.
+            claim_updates: Claim every update in the shared settings store first, in group
+                ``group - 1``, and stop one that another worker claimed before it reaches any
+                later handler group, yours included (:class:`~.claims.UpdateClaims`). For
+                several webhook workers behind one proxy, which may each be handed the same
+                update.
 
         """
+        if claim_updates:
+            application.add_handler(self.claims.handler(), group=group - 1)
         application.add_handlers(self.handlers(help_commands=help_commands), group=group)
         application.post_stop = _chain(application.post_stop, self._post_stop)
 
@@ -286,6 +301,8 @@ class TelegramMoodmoji:
             retries=c.retries,
             ignored_bots=c.ignored_bots,
             decide_errors=c.decide_errors,
+            duplicate_updates=self.claims.counters.duplicates,
+            claim_errors=self.claims.counters.errors,
         )
 
 

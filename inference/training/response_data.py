@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ DEV_FAMILIES: frozenset[str] = frozenset(
 )
 REGISTERS = frozenset({"gaming", "dev", "family", "friends", "work", "support", "general"})
 _EMOJI = {label.replace("\ufe0f", ""): label for label in REACTION_LABELS}
+_LANG = re.compile(r"[a-z]{2}")
+"""A row's optional ``lang``: the ISO 639-1 code of the language it is written in."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +78,12 @@ def clean_row(raw: object, writer: str) -> dict[str, Any] | None:
         return None
     if not raw["abstain_ok"] and len(keys) < 3:
         return None
+    lang = raw.get("lang")
+    if lang is not None and (not isinstance(lang, str) or not _LANG.fullmatch(lang)):
+        return None
     return {
         "text": text.strip(),
+        **({"lang": lang} if lang is not None else {}),
         "emoji": list(dict.fromkeys(_EMOJI[k] for k in keys)),
         "mood": list(dict.fromkeys(moods)),
         "abstain_ok": raw["abstain_ok"],
@@ -108,8 +115,13 @@ def read_parts(raw_dir: Path) -> tuple[dict[str, list[dict[str, Any]]], Counter[
     return rows, dropped
 
 
-def assemble(raw_dir: Path) -> Assembled:
-    """Checks, de-duplicates and splits the writers' rows (see the module docstring)."""
+def assemble(raw_dir: Path, dev_families: frozenset[str] = DEV_FAMILIES) -> Assembled:
+    """Checks, de-duplicates and splits the writers' rows (see the module docstring).
+
+    Args:
+        raw_dir: One folder per writer (the test writer's is ``test``).
+        dev_families: Topic families held out whole as dev.
+    """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     by_writer, dropped = read_parts(raw_dir)
@@ -118,8 +130,8 @@ def assemble(raw_dir: Path) -> Assembled:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True)
     vectorizer.fit([r["text"] for r in written + test_rows])
     kept = _drop_near_duplicates(written, vectorizer, dropped, "near-duplicate in train/dev")
-    train = [r for r in kept if r["family"] not in DEV_FAMILIES]
-    dev = [r for r in kept if r["family"] in DEV_FAMILIES]
+    train = [r for r in kept if r["family"] not in dev_families]
+    dev = [r for r in kept if r["family"] in dev_families]
     test = _drop_near_duplicates(test_rows, vectorizer, dropped, "near-duplicate within test")
     test = _drop_seen(test, kept, vectorizer, dropped)
     return Assembled({"train": train, "dev": dev, "test": test}, dropped)
@@ -177,8 +189,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("raw", type=Path, help="folder of writer folders with part-*.jsonl")
     parser.add_argument("out", type=Path, help="output folder (data/response)")
+    parser.add_argument(
+        "--dev-families",
+        help="comma-separated topic families held out as dev (default: the English set's)",
+    )
     args = parser.parse_args()
-    result = assemble(args.raw)
+    families = (
+        frozenset(f.strip() for f in args.dev_families.split(",") if f.strip())
+        if args.dev_families
+        else DEV_FAMILIES
+    )
+    result = assemble(args.raw, families)
     args.out.mkdir(parents=True, exist_ok=True)
     for split, rows in result.splits.items():
         with (args.out / f"{split}.jsonl").open("w", encoding="utf-8") as handle:

@@ -1,29 +1,37 @@
-"""The core's chat operations on a real SQLite store: one API for every platform's commands."""
+"""The core's chat operations on a real store (a SQLite file, a PostgreSQL server): one API for
+every platform's commands."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
-import sqlite3
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from moodmoji.bot.chat_settings import ChatSettings
 from moodmoji.bot.chats import Chats, ChatsUnavailable, NoStoreError
-from moodmoji.bot.store import SettingsStore
+from moodmoji.bot.store import Store
+from tests.bot.conftest import StoreSite
 
 DAY = datetime.date(2026, 11, 30)
 
 
+def open_quick(site: StoreSite) -> Store:
+    """The store of ``site``, giving up on a held lock after half a second."""
+    if site.is_postgres:
+        return site.open(write_timeout=0.5)
+    return site.open(timeout=0.2, write_timeout=0.5)
+
+
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SettingsStore]:
-    with SettingsStore.open(tmp_path / "moodmoji.sqlite3", timeout=0.2, write_timeout=0.5) as s:
+def store(site: StoreSite) -> Iterator[Store]:
+    with open_quick(site) as s:
         yield s
 
 
 @pytest.fixture
-def chats(store: SettingsStore) -> Chats:
+def chats(store: Store) -> Chats:
     return Chats(store, ChatSettings(reaction_threshold=0.7))
 
 
@@ -67,7 +75,7 @@ async def test_custom_emoji_are_added_and_removed_one_key_at_a_time(chats: Chats
         await chats.set_custom_emoji("discord", "5", "  ", "<:x:323456789012345678>")
 
 
-async def test_opt_out_in_and_forget(chats: Chats, store: SettingsStore) -> None:
+async def test_opt_out_in_and_forget(chats: Chats, store: Store) -> None:
     await chats.opt_out("telegram", "user", "7")
     await chats.opt_out("telegram", "chat", "-9")
     assert (await chats.opted_out("telegram", "-1", "7")).kind == "user"  # type: ignore[union-attr]
@@ -86,7 +94,7 @@ async def test_opt_out_in_and_forget(chats: Chats, store: SettingsStore) -> None
     assert store.mood_counts("telegram", "-1") == {}
 
 
-async def test_mood_stats_cover_the_last_days_only(chats: Chats, store: SettingsStore) -> None:
+async def test_mood_stats_cover_the_last_days_only(chats: Chats, store: Store) -> None:
     for back, mood in [(0, "joy"), (0, "joy"), (6, "sadness"), (7, "anger")]:
         store.record_mood("discord", "5", mood, day=DAY - datetime.timedelta(days=back))
     stats = await chats.mood_stats("discord", "5", 7, today=DAY)
@@ -123,19 +131,51 @@ async def test_without_a_store_there_is_one_clear_error() -> None:
 
 
 async def test_a_locked_store_is_reported_busy_and_loses_nothing(
-    chats: Chats, store: SettingsStore
+    chats: Chats, store: Store, site: StoreSite
 ) -> None:
     await chats.update("telegram", "-1", mode="react")
-    holder = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN EXCLUSIVE")
-    try:
+    with site.write_lock_held():
         with pytest.raises(ChatsUnavailable) as caught:
             await chats.update("telegram", "-1", mode="off")
-        assert caught.value.busy
+        assert caught.value.busy and not caught.value.unavailable
         assert store.path in str(caught.value)
         with pytest.raises(ChatsUnavailable):
             await chats.forget_chat("telegram", "-1")
-    finally:
-        holder.execute("ROLLBACK")
-        holder.close()
+        with pytest.raises(ChatsUnavailable) as claim:
+            await chats.claim_update("telegram", "bot1:1")
+        assert claim.value.busy
+        assert (await chats.view("telegram", "-1")).overrides == {"mode": "react"}  # reads go on
     assert (await chats.view("telegram", "-1")).overrides == {"mode": "react"}
+    assert await chats.claim_update("telegram", "bot1:1")  # the failed claim claimed nothing
+
+
+# ------------------------------------------------------------------ update claims (webhooks)
+
+
+async def test_an_update_is_claimed_once(chats: Chats) -> None:
+    assert await chats.claim_update("telegram", "bot1:1001")
+    assert not await chats.claim_update("telegram", "bot1:1001")
+    assert not await chats.claim_update("telegram", "bot1:1001")
+    assert await chats.claim_update("telegram", "bot1:1002")  # another update
+    assert await chats.claim_update("discord", "bot1:1001")  # another platform
+    with pytest.raises(ValueError, match="key"):
+        await chats.claim_update("telegram", "")
+
+
+async def test_concurrent_claims_of_one_update_have_one_winner(
+    chats: Chats, site: StoreSite
+) -> None:
+    with open_quick(site) as other_store:  # a second bot process sharing the store
+        other = Chats(other_store, ChatSettings())
+        keys = [f"bot1:{n}" for n in range(40)]
+        results = await asyncio.gather(
+            *(c.claim_update("telegram", key) for key in keys for c in (chats, other, chats))
+        )
+    winners = [sum(results[3 * n : 3 * n + 3]) for n in range(len(keys))]
+    assert winners == [1] * len(keys)
+
+
+async def test_without_a_store_every_update_is_claimed() -> None:
+    chats = Chats(None, ChatSettings())
+    assert await chats.claim_update("telegram", "bot1:1")
+    assert await chats.claim_update("telegram", "bot1:1")  # nothing to share claims in

@@ -1,4 +1,5 @@
-"""SQLite faults under the settings store, on real files (reliability suite).
+"""Faults under the settings store: SQLite on real files, a real PostgreSQL server
+(reliability suite).
 
 Injected for real: another connection holding ``BEGIN EXCLUSIVE`` on the file (busy), a store
 opened read-only beside a live writer, and a full disk (``PRAGMA max_page_count`` on the store's
@@ -10,6 +11,11 @@ connection afterwards.
 Then the decision path: ``MoodBot.decide``/``adecide`` with a store that cannot be read or
 written. A store that cannot be read skips the message (the opt-outs could not be checked: fail
 closed); a mood count that cannot be written is logged and the decision still returned.
+
+Last, PostgreSQL: a server of the module's own is stopped under a live store (every call fails
+fast with an ``unreachable`` error naming ``host:port/database``, the bot skips messages instead
+of crashing, and everything comes back when the server does), restarted and crashed (the pool
+replaces its broken connections without a single failed call).
 """
 
 from __future__ import annotations
@@ -33,8 +39,10 @@ from moodmoji.bot.chat_settings import ChatSettings
 from moodmoji.bot.chats import ChatsUnavailable
 from moodmoji.bot.core import MoodBot
 from moodmoji.bot.messages import IncomingMessage, Platform
-from moodmoji.bot.store import SettingsStore, StoreError
+from moodmoji.bot.store import SettingsStore, Store, StoreError, open_store
+from tests.bot.conftest import postgres_bin_or_skip
 from tests.conftest import BotFactory
+from tests.postgres import PASSWORD, PostgresServer
 
 T = TypeVar("T")
 
@@ -54,7 +62,7 @@ def db(tmp_path: Path) -> Path:
     return tmp_path / "state" / "moodmoji.sqlite3"
 
 
-def seed(store: SettingsStore) -> None:
+def seed(store: Store) -> None:
     """Settings, opt-outs and mood counts that every fault must leave intact."""
     store.update_chat(TG, -1001, mode="react", custom_emoji={"joy": EMOJI})
     store.update_chat(TG, -1002, max_suggestions=1)
@@ -84,7 +92,7 @@ def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
         connection.close()
 
 
-def assert_seed_intact(store: SettingsStore) -> None:
+def assert_seed_intact(store: Store) -> None:
     assert store.chat_overrides(TG, -1001) == {"mode": "react", "custom_emoji": {"joy": EMOJI}}
     assert store.chat_overrides(TG, -1002) == {"max_suggestions": 1}
     assert store.opt_out(TG, "any", "u-out") is not None
@@ -92,7 +100,7 @@ def assert_seed_intact(store: SettingsStore) -> None:
     assert store.mood_counts(TG, -1001)[DAY.isoformat()] == {"joy": 3, "sadness": 1}
 
 
-def writes(store: SettingsStore, bot: MoodBot) -> dict[str, Callable[[], object]]:
+def writes(store: Store, bot: MoodBot) -> dict[str, Callable[[], object]]:
     """Every kind of write, through the store and through the bot."""
     return {
         "update_chat": lambda: store.update_chat(TG, -1002, max_suggestions=3),
@@ -651,3 +659,145 @@ def test_a_full_disk_at_start_up_leaves_nothing_behind(tmp_path: Path, existing:
     assert sorted(p.name for p in tmp_path.iterdir()) == names_before  # no empty leftovers
     if existing:
         assert db.read_bytes() == before
+
+
+# --------------------------------------------------------------------------------------------
+# PostgreSQL: the server stops, crashes and restarts under a live store
+# --------------------------------------------------------------------------------------------
+
+PG_WRITE_S = 0.5  # a PostgreSQL store's write timeout (and wait for a pooled connection) here
+
+
+@pytest.fixture(scope="module")
+def own_server() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this module's own, which its tests stop, crash and restart.
+
+    Durable (fsync and synchronous commits on), as a real one is: a crash loses no commit.
+    """
+    server = PostgresServer(postgres_bin_or_skip(), durable=True)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture()
+def pg_url(own_server: PostgresServer) -> Iterator[str]:
+    """A fresh schema on the module's server (started again if a test left it stopped)."""
+    own_server.start()
+    schema, url = own_server.create_schema("faults")
+    yield url
+    own_server.start()  # a test that failed half-way may have left it stopped
+    own_server.drop_schema("faults", schema)
+
+
+def open_pg(url: str) -> Store:
+    return open_store(url, timeout=5, write_timeout=PG_WRITE_S)
+
+
+def assert_clear_pg(error: StoreError, store: Store, started: float) -> None:
+    assert error.path == store.path and str(error).startswith(f"{store.path}: unreachable")
+    assert error.unavailable and error.retryable and not error.busy
+    assert PASSWORD not in str(error) and "\n" not in str(error)
+    assert time.monotonic() - started < 10, "an unreachable server must fail fast, not hang"
+
+
+async def test_a_stopped_server_fails_every_call_clearly_and_the_bot_carries_on(
+    pg_url: str, own_server: PostgresServer, make_bot: BotFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    store = open_pg(pg_url)
+    seed(store)
+    bot = make_bot(store=store)
+    try:
+        assert (await bot.adecide(message(-1003, "u1"))).skipped == "opt-out"
+        own_server.stop()
+        calls: dict[str, Callable[[], object]] = {
+            "chat_overrides": lambda: store.chat_overrides(TG, -1001),
+            "opt_out": lambda: store.opt_out(TG, -1001, "u1"),
+            "opt_outs_of": lambda: store.opt_outs_of(TG, [-1001], ["u1"]),
+            "mood_counts": lambda: store.mood_counts(TG, -1001),
+            "claim_update": lambda: store.claim_update(TG, "bot:1"),
+            **{k: v for k, v in writes(store, bot).items() if not k.startswith("chats.")},
+        }
+        for name, call in calls.items():
+            started = time.monotonic()
+            with pytest.raises(StoreError) as caught:
+                call()
+            assert_clear_pg(caught.value, store, started)
+            assert name  # (which call, when one fails)
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="unreachable"):
+            store.opt_out(TG, -1001, "u1")
+        assert time.monotonic() - started < 0.3  # known to be down: fails at once, no waiting
+        for operation in (
+            bot.chats.update(TG, -1001, mode="off"),
+            bot.chats.forget_user(TG, "u-out"),
+            bot.chats.forget_chat(TG, "-1001"),
+            bot.chats.claim_update(TG, "bot:2"),
+        ):
+            with pytest.raises(ChatsUnavailable) as unavailable:
+                await operation
+            assert unavailable.value.unavailable and not unavailable.value.busy
+        # no crash: a message is skipped (its opt-outs could not be checked), never analysed
+        with observed(bot) as runs:
+            decision = await asyncio.wait_for(bot.adecide(message(-1001, "u1")), NO_HANG_S)
+            assert decision.skipped == "store-unavailable" and runs == []
+        problem = store.health()
+        assert problem is not None and problem.startswith("unreachable"), problem
+        store.count_mood(TG, -2002, "joy")  # counted in memory, never raises
+        own_server.start()
+        # back: health recovers with no call made (a load balancer may send none until then)
+        deadline = time.monotonic() + 15
+        while store.health() is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert store.health() is None
+        # and the store with everything it held
+        assert_seed_intact(store)
+        assert store.flush(10)
+        today = datetime.datetime.now(datetime.UTC).date().isoformat()
+        assert store.mood_counts(TG, -2002) == {today: {"joy": 1}}
+        assert store.update_chat(TG, -1002, max_suggestions=2) == {"max_suggestions": 2}
+        assert (await bot.adecide(message(-1003, "u1"))).skipped == "opt-out"
+    finally:
+        await bot.aclose()
+    assert_text_not_logged(caplog)
+
+
+@pytest.mark.parametrize("mode", ["fast", "immediate"], ids=["restart", "crash"])
+def test_after_a_server_restart_the_store_works_at_once_and_lost_nothing(
+    pg_url: str, own_server: PostgresServer, mode: str
+) -> None:
+    with open_pg(pg_url) as store:
+        seed(store)
+        for n in range(3):  # several pooled connections, all broken by the restart
+            store.chat_overrides(TG, n)
+        own_server.stop(mode)
+        own_server.start()
+        # no error at all: broken connections are replaced before anything is sent twice
+        assert_seed_intact(store)
+        assert store.claim_update(TG, "bot:after-restart")
+        assert not store.claim_update(TG, "bot:after-restart")
+        store.record_mood(TG, -1001, "joy", day=DAY)
+        assert store.mood_counts(TG, -1001)[DAY.isoformat()] == {"joy": 4, "sadness": 1}
+        assert store.health() is None
+    with open_pg(pg_url) as again:
+        assert again.chat_overrides(TG, -1002) == {"max_suggestions": 1}
+
+
+def test_opening_while_the_server_is_down_names_the_server_only(
+    pg_url: str, own_server: PostgresServer
+) -> None:
+    own_server.stop()
+    started = time.monotonic()
+    try:
+        with pytest.raises(StoreError) as caught:
+            open_pg(pg_url)
+    finally:
+        own_server.start()
+    error = caught.value
+    assert error.path == f"127.0.0.1:{own_server.port}/faults"
+    assert error.problem.startswith("unreachable: cannot connect") and error.unavailable
+    assert PASSWORD not in str(error) and "\n" not in str(error)
+    assert time.monotonic() - started < 10

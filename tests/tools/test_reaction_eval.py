@@ -123,3 +123,31 @@ def test_a_bad_row_is_named(tmp_path: Path, bundle: Path) -> None:
     result = moodmoji("eval", "reactions", str(path), "--model", str(bundle), cwd=tmp_path)
     assert result.returncode == 1
     assert "bad.jsonl:2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_rows_with_a_language_are_scored_per_language(
+    bot: MoodBot, tmp_path: Path, rows_file: Path
+) -> None:
+    rows = [json.loads(line) for line in (ROWS_WITH_LANGUAGES).splitlines()]
+    path = tmp_path / "languages.jsonl"
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    scores = evaluate_reactions(bot, read_rows(path), Platform.GENERIC)
+    figures = scores.as_dict()["by_language"]
+    assert set(figures) == {"es", "de"}
+    assert all(set(f) == {"top1", "coverage"} for f in figures.values())
+    assert all(0.0 <= v <= 1.0 for f in figures.values() for v in f.values())
+    plain = evaluate_reactions(bot, read_rows(rows_file), Platform.GENERIC).as_dict()
+    assert "by_language" not in plain  # rows without a language: no breakdown
+
+
+ROWS_WITH_LANGUAGES = "\n".join(
+    json.dumps(row, ensure_ascii=False)
+    for row in (
+        {"text": "¡Me dieron el trabajo!", "lang": "es", "emoji": ["🎉", "👏"], "mood": ["joy"],
+         "abstain_ok": False},
+        {"text": "Mein Hund ist gestorben", "lang": "de", "emoji": ["🫂", "❤️"],
+         "mood": ["sadness"], "abstain_ok": False},
+        {"text": "Treffen um 9", "lang": "de", "emoji": [], "mood": ["neutral"],
+         "abstain_ok": True},
+    )
+)  # fmt: skip

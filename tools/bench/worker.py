@@ -47,7 +47,8 @@ def default_bot(config_path: Path | None, store_dir: Path) -> Any:
     from moodmoji.bot.core import MoodBot
 
     config = load_config(config_path)
-    store = config.store.model_copy(update={"path": store_dir / "bench.sqlite3"})
+    # never the configured store (store.url may name a production database)
+    store = config.store.model_copy(update={"path": store_dir / "bench.sqlite3", "url": None})
     return MoodBot.from_config(config.model_copy(update={"store": store}))
 
 

@@ -43,14 +43,14 @@ def test_mood_counts_text_sums_days_and_orders_by_count() -> None:
     assert lines[0] == "Mood of this chat over the last 7 days (10 messages):"
     assert lines[1].startswith("neutral") and lines[1].endswith("50%")
     assert lines[2].startswith("joy") and lines[2].endswith("40%")
-    assert mood_counts_text({}, days=1) == "No moods counted in this chat over today."
+    assert mood_counts_text({}, days=1) == "No moods counted in this chat today."
 
 
 def test_forget_text_mentions_the_deleted_opt_out() -> None:
     assert forget_text(DeletionReport(0, 0, 0), user=True) == "Nothing was stored about you."
     text = forget_text(DeletionReport(0, 1, 0), user=True)
-    assert text.startswith("Deleted 1 opt-out(s).")
+    assert text.startswith("Deleted 1 opt-out.")
     assert FORGET_USER_NOTE in text
     assert forget_text(DeletionReport(2, 0, 5), user=False) == (
-        "Deleted 2 chat setting(s), 5 daily mood count(s)."
+        "Deleted 2 chat settings, 5 daily mood counts."
     )

@@ -2,9 +2,11 @@
 
 ``python -m tests.adapters.discord.launch API_BASE GATEWAY_URL [moodmoji arguments...]``
 
-discord.py takes its REST base from ``discord.http.Route.BASE`` and, for a bot that is not
-sharded, its gateway from ``DiscordWebSocket.DEFAULT_GATEWAY``; both are class attributes, set
-here before the command line starts. Nothing else differs from ``moodmoji``.
+discord.py takes its REST base from ``discord.http.Route.BASE`` and its gateway from
+``DiscordWebSocket.DEFAULT_GATEWAY`` (a sharded bot with ``shard_count: auto`` asks
+``GET /gateway/bot`` instead); both are class attributes, set here before the command line
+starts. Nothing else differs from ``moodmoji``. Several processes on one fake each get their
+own REST base (``FakeDiscord.base_url_for``), so that the fake can tell their requests apart.
 """
 
 from __future__ import annotations

@@ -198,7 +198,7 @@ async def test_optout_optin_and_forgetme(
         forget = await fake.use_slash_command(world.alice, world.general, "forgetme")
         forget_text = await done(world, forget)
 
-    assert forget_text.startswith("Deleted 1 opt-out(s).")
+    assert forget_text.startswith("Deleted 1 opt-out.")
     assert store.opt_out("discord", None, world.alice.id) is None
     assert store.opt_out("discord", world.general.id, None) is None
 

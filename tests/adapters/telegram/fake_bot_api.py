@@ -2,9 +2,14 @@
 
 It implements what moodmoji uses, validating like Telegram does:
 
-- ``getMe``, ``deleteWebhook``, ``setMyCommands``;
+- ``getMe``, ``setMyCommands`` (per ``language_code``: empty, or two lowercase letters;
+  command names of ``a-z 0-9 _`` up to 32, descriptions of 1-256 characters);
+- ``setWebhook`` (an ``https://`` URL, or ``http://`` on 127.0.0.1 for tests; a secret token
+  of Telegram's alphabet), ``deleteWebhook``, ``getWebhookInfo``; :meth:`FakeBotAPI.deliver`
+  posts an update to the webhook as Telegram does (JSON body, the secret in
+  ``X-Telegram-Bot-Api-Secret-Token``), or to any URL with any secret;
 - ``getUpdates`` with offset (confirms and drops older updates), limit, and a long-poll
-  timeout that returns as soon as updates arrive;
+  timeout that returns as soon as updates arrive; 409 while a webhook is set;
 - ``setMessageReaction``: a list of at most one reaction of type ``emoji`` whose emoji is one
   of Telegram's 73 verbatim (the list comes from PTB's ``ReactionEmoji``, not from moodmoji),
   within the chat's ``available_reactions``, on a message that exists; otherwise 400 with
@@ -27,11 +32,13 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from telegram.constants import ReactionEmoji
 
@@ -51,7 +58,25 @@ ADMIN_RIGHTS = (
     "can_edit_stories",
     "can_delete_stories",
 )
-_INT_FIELDS = {"chat_id", "message_id", "user_id", "offset", "limit", "timeout"}
+_INT_FIELDS = {
+    "chat_id",
+    "message_id",
+    "user_id",
+    "offset",
+    "limit",
+    "timeout",
+    "max_connections",
+}
+_SECRET_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+class _Registered:
+    """Sentinel: deliver with the secret the webhook was registered with."""
+
+
+REGISTERED = _Registered()
 
 #: Network faults (:attr:`Recorded.fault`): no answer for a while; the connection closed
 #: without an answer; the connection closed halfway through an answer.
@@ -105,6 +130,15 @@ class Recorded:
     def chat_id(self) -> int | None:
         value = self.params.get("chat_id")
         return int(value) if value is not None else None
+
+
+@dataclass
+class Delivery:
+    """One update posted to a webhook (as Telegram posts it), and the worker's answer."""
+
+    update_id: int
+    url: str
+    status: int
 
 
 @dataclass
@@ -212,7 +246,10 @@ class FakeBotAPI:
         self.failures: list[Failure] = []
         self.updates: list[dict[str, Any]] = []
         self.confirmed: list[int] = []
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the menu without a language_code
+        self.commands_by_language: dict[str, list[dict[str, Any]]] = {}
+        self.webhook: dict[str, Any] | None = None
+        self.deliveries: list[Delivery] = []
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
         self._query_ids = itertools.count(1)
@@ -222,6 +259,8 @@ class FakeBotAPI:
         self._methods: dict[str, Callable[[dict[str, Any]], Any]] = {
             "getMe": self._get_me,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "getUpdates": self._get_updates,
             "getChat": self._get_chat,
@@ -349,11 +388,20 @@ class FakeBotAPI:
         return chat
 
     def user(
-        self, user_id: int, *, is_bot: bool = False, name: str | None = None
+        self,
+        user_id: int,
+        *,
+        is_bot: bool = False,
+        name: str | None = None,
+        language_code: str | None = None,
     ) -> dict[str, Any]:
-        return self.users.setdefault(
+        """A user; ``language_code`` (their app's language, e.g. ``ru``) is kept once given."""
+        user = self.users.setdefault(
             user_id, {"id": user_id, "is_bot": is_bot, "first_name": name or f"User{user_id}"}
         )
+        if language_code is not None:
+            user["language_code"] = language_code
+        return user
 
     def fail(
         self,
@@ -389,6 +437,42 @@ class FakeBotAPI:
         """The next ``times`` matching requests have their connection closed without an
         answer (``midway``: after the status line, headers and part of the body)."""
         self.failures.append(Failure(method, 0, chat_id, times, fault=CUT if midway else DROP))
+
+    async def deliver(
+        self,
+        update_id: int,
+        *,
+        url: str | None = None,
+        secret: str | _Registered | None = REGISTERED,
+        content_type: str = "application/json",
+    ) -> int:
+        """Posts update ``update_id`` to a webhook as Telegram does; returns the HTTP status.
+
+        Args:
+            update_id: An update queued earlier (:meth:`send`, :meth:`press`, :meth:`push`).
+            url: Where to post; default the registered webhook's URL (a retry that a proxy
+                sends to another worker is a post to that worker's own address).
+            secret: The ``X-Telegram-Bot-Api-Secret-Token`` header: the registered secret by
+                default, another string, or ``None`` for no header.
+            content_type: The request's content type.
+
+        """
+        target = url if url is not None else (self.webhook or {}).get("url")
+        if not target:
+            raise AssertionError("no webhook is set and no url was given")
+        token = (self.webhook or {}).get("secret_token") if secret is REGISTERED else secret
+        headers = {"Content-Type": content_type}
+        if isinstance(token, str):
+            headers[SECRET_HEADER] = token
+        body = json.dumps(self.history[update_id]).encode("utf-8")
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(target, data=body, headers=headers) as response,
+        ):
+            await response.read()
+            status = response.status
+        self.deliveries.append(Delivery(update_id, target, status))
+        return status
 
     def faulted(self, method: str, *, chat_id: int | None = None) -> list[Recorded]:
         """Requests that met a network fault (stalled or dropped), oldest first."""
@@ -511,13 +595,67 @@ class FakeBotAPI:
     def _delete_webhook(self, params: dict[str, Any]) -> bool:
         if params.get("drop_pending_updates") in ("true", True):
             self.updates.clear()
+        self.webhook = None
         return True
 
+    def _set_webhook(self, params: dict[str, Any]) -> bool:
+        url = params.get("url")
+        if not isinstance(url, str) or not url:
+            raise ApiError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        local = url.startswith(("http://127.0.0.1:", "http://localhost:"))
+        if not url.startswith("https://") and not local:
+            raise ApiError(400, "Bad Request: bad webhook: an HTTPS URL must be provided")
+        secret = params.get("secret_token")
+        if secret is not None and not _SECRET_TOKEN.match(str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        connections = params.get("max_connections", 40)
+        if not isinstance(connections, int) or not 1 <= connections <= 100:
+            raise ApiError(400, "Bad Request: bad max_connections")
+        self.webhook = {
+            "url": url,
+            "secret_token": secret,
+            "allowed_updates": params.get("allowed_updates"),
+            "max_connections": connections,
+        }
+        if params.get("drop_pending_updates") in ("true", True):
+            self.updates.clear()
+        return True
+
+    def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        hook = self.webhook or {}
+        info: dict[str, Any] = {
+            "url": hook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates),
+        }
+        if hook:
+            info["max_connections"] = hook["max_connections"]
+            if hook.get("allowed_updates") is not None:
+                info["allowed_updates"] = hook["allowed_updates"]
+        return info
+
     def _set_my_commands(self, params: dict[str, Any]) -> bool:
-        self.commands = list(params.get("commands") or [])
+        language = str(params.get("language_code") or "")
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise ApiError(400, "Bad Request: invalid language code specified")
+        commands = list(params.get("commands") or [])
+        for command in commands:
+            if not _COMMAND.match(str(command.get("command", ""))):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", ""))) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        self.commands_by_language[language] = commands
+        if not language:
+            self.commands = commands
         return True
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; use "
+                "deleteWebhook to delete the webhook first",
+            )
         offset = params.get("offset") or 0
         limit = min(max(int(params.get("limit") or 100), 1), 100, self.max_batch)
         timeout = float(params.get("timeout") or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -11,6 +12,11 @@ from telegram.ext import Application
 
 from moodmoji.adapters.telegram import TelegramMoodmoji, build_application
 from moodmoji.adapters.telegram.application import protect_token
+from moodmoji.adapters.telegram.webhook import (
+    WebhookOptions,
+    build_webhook_application,
+    start_webhook,
+)
 from moodmoji.bot.chat_settings import ChatSettings
 from tests.adapters.telegram.fake_bot_api import FakeBotAPI
 
@@ -77,3 +83,59 @@ async def settle(
     await fake.wait_for(lambda: fake.pending == 0, timeout=timeout, what="updates confirmed")
     await app.update_queue.join()
     await moodmoji.join()
+
+
+#: The webhook secret of the tests (Telegram's alphabet, 16 characters at least).
+WEBHOOK_SECRET = "s3cr3t-Webhook_token-for-tests-0123456789"
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 just now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_options(
+    *, port: int | None = None, set_webhook: bool = True, secret: str = WEBHOOK_SECRET
+) -> WebhookOptions:
+    """A worker on 127.0.0.1:``port`` (a free one by default), answering on ``/telegram``."""
+    port = port if port is not None else free_port()
+    return WebhookOptions(
+        url=f"http://127.0.0.1:{port}/telegram",
+        secret=secret,
+        listen="127.0.0.1",
+        port=port,
+        path="/telegram",
+        set_webhook=set_webhook,
+    )
+
+
+def webhook_application(fake: FakeBotAPI) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application ``moodmoji telegram --webhook`` builds, on the fake."""
+    return build_webhook_application(
+        TOKEN, base_url=fake.base_url, base_file_url=fake.base_file_url
+    )
+
+
+@asynccontextmanager
+async def webhook_running(
+    fake: FakeBotAPI,
+    moodmoji: TelegramMoodmoji,
+    options: WebhookOptions,
+    *,
+    drain_s: float = 10.0,
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """A webhook worker, as ``moodmoji telegram --webhook`` runs it (claims included)."""
+    app = webhook_application(fake)
+    moodmoji.install(app, claim_updates=True)
+    async with app:
+        await app.start()
+        try:
+            await start_webhook(app, options)
+            yield app
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+            await moodmoji.aclose(drain_s=drain_s)

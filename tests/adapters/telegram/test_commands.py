@@ -216,7 +216,7 @@ async def test_optout_optin_and_forgetme(
     assert [m["text"] for m in fake.sent_messages(-306)][:3] == [
         answers.OPT_OUT_USER,
         texts.NOT_ADMIN,
-        "Deleted 1 opt-out(s). " + answers.FORGET_USER_NOTE,
+        "Deleted 1 opt-out. " + answers.FORGET_USER_NOTE,
     ]
     assert sorted(m["text"] for m in fake.sent_messages(-306)[3:]) == sorted(
         [answers.OPT_OUT_USER, answers.OPT_IN]

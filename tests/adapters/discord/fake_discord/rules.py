@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import discord
 import emoji as emoji_lib
 
 from tests.adapters.discord.fake_discord.world import Guild
@@ -14,6 +15,9 @@ EPHEMERAL = 1 << 6
 ALLOWED_RESPONSE_FLAGS = EPHEMERAL | (1 << 2) | (1 << 12) | (1 << 15)
 CHAT_NAME = re.compile(r"^[-_\w]{1,32}$")
 CUSTOM_EMOJI = re.compile(r"^([A-Za-z0-9_]{2,32}):([0-9]{15,21})$")
+#: The locales Discord accepts as keys of ``name_localizations`` / ``description_localizations``
+#: (the list comes from discord.py's ``Locale``, not from moodmoji).
+LOCALES = frozenset(locale.value for locale in discord.Locale)
 
 
 class DiscordError(Exception):
@@ -57,9 +61,11 @@ def check_command(command: Any) -> None:
         if not isinstance(description, str) or not 1 <= len(description) <= 100:
             raise DiscordError(400, 50035, f"Invalid Form Body (description of {name!r})")
         check_options(command.get("options", []), depth=0)
+        check_localizations(command, chat=True)
     elif kind in (2, 3):
         if not 1 <= len(name) <= 32 or description not in ("", None):
             raise DiscordError(400, 50035, f"Invalid Form Body (context menu {name!r})")
+        check_localizations(command, chat=False)
     else:
         raise DiscordError(400, 50035, "Invalid Form Body (type)")
     permissions = command.get("default_member_permissions")
@@ -77,6 +83,7 @@ def check_options(options: list[dict[str, Any]], *, depth: int) -> None:
             raise DiscordError(400, 50035, f"Invalid Form Body (option {name!r})")
         if not 1 <= len(option.get("description", "")) <= 100:
             raise DiscordError(400, 50035, f"Invalid Form Body (description of option {name!r})")
+        check_localizations(option, chat=True)
         kind = option.get("type")
         if kind in (1, 2):
             if depth >= 2 or (kind == 2 and depth >= 1):
@@ -94,6 +101,28 @@ def check_options(options: list[dict[str, Any]], *, depth: int) -> None:
             optional_seen = True
         if len(option.get("choices", [])) > 25:
             raise DiscordError(400, 50035, "Invalid Form Body (too many choices)")
+
+
+def check_localizations(item: dict[str, Any], *, chat: bool) -> None:
+    """A command's or option's ``name_localizations`` / ``description_localizations``.
+
+    Keys must be Discord's locales; a localised name follows the rules of the name (for a
+    slash command or option: lowercase ``[-_\\w]``, 1-32), a description is 1-100 characters.
+    """
+    for field, limit in (("name_localizations", 32), ("description_localizations", 100)):
+        localized = item.get(field)
+        if localized is None:
+            continue
+        if not isinstance(localized, dict):
+            raise DiscordError(400, 50035, f"Invalid Form Body ({field})")
+        for locale, text in localized.items():
+            if locale not in LOCALES:
+                raise DiscordError(400, 50035, f"Invalid Form Body ({field}: locale {locale!r})")
+            if not isinstance(text, str) or not 1 <= len(text) <= limit:
+                raise DiscordError(400, 50035, f"Invalid Form Body ({field}.{locale})")
+            is_name = field == "name_localizations"
+            if is_name and chat and (not CHAT_NAME.fullmatch(text) or text != text.lower()):
+                raise DiscordError(400, 50035, f"Invalid Form Body ({field}.{locale})")
 
 
 def check_option(option: dict[str, Any], value: Any) -> None:

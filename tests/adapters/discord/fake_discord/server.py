@@ -1,4 +1,4 @@
-"""The fake Discord: REST under ``/api/v10`` plus the gateway, for one bot in one server.
+"""The fake Discord: REST under ``/api/v10`` plus the gateway, for one bot in its servers.
 
 REST checks each request as Discord documents it: ``Authorization: Bot <token>`` (401
 otherwise); reactions ``PUT /channels/{c}/messages/{m}/reactions/{emoji}/@me`` with the emoji
@@ -16,6 +16,13 @@ a permission change the gateway does not announce, so the next request meets a r
 :meth:`FakeDiscord.fail` answers 5xx, :meth:`FakeDiscord.stall` holds a request unanswered,
 :meth:`FakeDiscord.hang_up` closes its connection without a (whole) answer) and read what it
 received (:attr:`FakeDiscord.requests`, :meth:`FakeDiscord.received`).
+
+Sharding: :meth:`FakeDiscord.add_guild` adds servers (``shard=(id, count)`` picks an id that
+Discord's formula puts on that shard); the gateway routes each server's events to its shard's
+sessions (see :mod:`.gateway`), and ``GET /gateway/bot`` answers the recommended shard count
+(one per ``guilds_per_shard`` servers) and the ``session_start_limit``. Several processes can
+share one fake: :meth:`FakeDiscord.base_url_for` gives each its own REST base, and
+:attr:`Request.client` says which one sent a request.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import asyncio
 import contextlib
 import datetime
 import json
+import math
 import re
 import secrets
 import time
@@ -49,6 +57,8 @@ from tests.adapters.discord.fake_discord.world import (
     GUILD_MESSAGES,
     GUILDS,
     READ_MESSAGE_HISTORY,
+    SEND_MESSAGES,
+    USE_APPLICATION_COMMANDS,
     VIEW_CHANNEL,
     Channel,
     Guild,
@@ -62,6 +72,7 @@ from tests.adapters.discord.fake_discord.world import (
     channel_permissions,
     guild_payload,
     message_payload,
+    shard_of,
 )
 
 API = "/api/v10"
@@ -70,6 +81,11 @@ INTERACTION_DEADLINE_S = 3.0
 #: REST network faults (:attr:`Request.fault`): no answer for a while, then the connection is
 #: closed; the connection closed without an answer; closed halfway through an answer.
 STALL, DROP, CUT = "stall", "drop", "cut"
+
+#: What @everyone may do in a server made by :meth:`FakeDiscord.add_guild`.
+MEMBER_PERMISSIONS = (
+    VIEW_CHANNEL | SEND_MESSAGES | READ_MESSAGE_HISTORY | ADD_REACTIONS | USE_APPLICATION_COMMANDS
+)
 
 #: Route patterns for fault injection (decoded paths, without the /api/v10 prefix).
 REACTION_ROUTE = r"/channels/{channel}/messages/[0-9]+/reactions/.+/@me"
@@ -103,6 +119,7 @@ class Request:
     status: int = 0
     answer: Any = None
     fault: str | None = None  # STALL, DROP or CUT: no (whole) answer was sent
+    client: str | None = None  # the label of the base URL it came through (base_url_for)
 
 
 @dataclass
@@ -138,16 +155,30 @@ class Interaction:
 
 
 class FakeDiscord:
-    """Discord's REST API and gateway for one bot in one server.
+    """Discord's REST API and gateway for one bot in its servers.
 
     Args:
         token: The bot token it accepts.
         allow_message_content: Whether the application may ask for MESSAGE_CONTENT (else the
             gateway closes with 4014, as Discord does for a disallowed intent).
+        max_concurrency: IDENTIFYs allowed per 5 seconds (``session_start_limit``).
+        guilds_per_shard: Most servers one gateway session may hold (Discord: 2,500).
+        session_starts: Session starts per day (``session_start_limit.total``).
+
+    Attributes:
+        guild: The first server, made with the fake; :attr:`guilds` holds every server.
 
     """
 
-    def __init__(self, token: str, *, allow_message_content: bool = True) -> None:
+    def __init__(
+        self,
+        token: str,
+        *,
+        allow_message_content: bool = True,
+        max_concurrency: int = 1,
+        guilds_per_shard: int = 2500,
+        session_starts: int = 1000,
+    ) -> None:
         self.token = token
         self.allow_message_content = allow_message_content
         self.ids = Snowflakes()
@@ -155,6 +186,7 @@ class FakeDiscord:
         self.bot_user = User(self.ids(), "moodmoji", bot=True)
         self.owner = User(self.ids(), "owner")
         self.guild = Guild(self.ids(), "Test server", self.owner.id)
+        self.guilds: list[Guild] = [self.guild]
         self.messages: dict[tuple[int, int], Message] = {}
         self.reactions: dict[tuple[int, int], dict[str, set[int]]] = {}
         self.requests: list[Request] = []
@@ -166,7 +198,13 @@ class FakeDiscord:
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.blocked_by: set[int] = set()  # users who blocked the bot
         self.gateway = Gateway(
-            token, allow_message_content=allow_message_content, on_identify=self._ready
+            token,
+            allow_message_content=allow_message_content,
+            on_identify=self._ready,
+            guild_ids=lambda: [g.id for g in self.guilds],
+            max_concurrency=max_concurrency,
+            guilds_per_shard=guilds_per_shard,
+            session_starts=session_starts,
         )
         self.port = 0
         self._runner: web.AppRunner | None = None
@@ -181,6 +219,7 @@ class FakeDiscord:
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
         app.router.add_route("*", API + "/{tail:.*}", self._rest)
+        app.router.add_route("*", "/as/{label:[a-z0-9-]+}" + API + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -198,6 +237,10 @@ class FakeDiscord:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}{API}"
+
+    def base_url_for(self, label: str) -> str:
+        """A REST base for one client of several: its requests carry ``client == label``."""
+        return f"http://127.0.0.1:{self.port}/as/{label}{API}"
 
     @property
     def gateway_url(self) -> str:
@@ -229,15 +272,25 @@ class FakeDiscord:
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         await self.gateway.dispatch(event, data)
 
-    async def drop(self, code: int = 4000) -> None:
-        """Closes the gateway socket from the server side; the client should RESUME."""
-        await self.gateway.drop(code)
+    def session_of(self, shard_id: int, shard_count: int) -> Session | None:
+        """The live gateway session of this shard (the most recent)."""
+        return self.gateway.session_of(shard_id, shard_count)
+
+    async def drop(
+        self, code: int = 4000, *, session: Session | None = None, invalidate: bool = False
+    ) -> None:
+        """Closes a gateway socket (the current session's) from the server side; the client
+        should RESUME, or IDENTIFY again when ``invalidate`` forgot the session."""
+        await self.gateway.drop(code, session=session, invalidate=invalidate)
+
+    def _guilds_of(self, session: Session) -> list[Guild]:
+        return [g for g in self.guilds if session.routes(g.id)]
 
     async def _ready(self, session: Session) -> None:
         ready: dict[str, Any] = {
             "v": 10,
             "user": self.bot_user.payload() | {"verified": True, "mfa_enabled": False, "flags": 0},
-            "guilds": [{"id": str(self.guild.id), "unavailable": True}],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in self._guilds_of(session)],
             "session_id": session.id,
             "resume_gateway_url": self.resume_url,
             "application": {"id": str(self.app_id), "flags": self._application_flags},
@@ -253,8 +306,9 @@ class FakeDiscord:
             ready["shard"] = session.shard
         await self.gateway.dispatch("READY", ready, session)
         if session.intents & GUILDS:
-            payload = guild_payload(self.guild, self.bot_user, session.intents)
-            await self.gateway.dispatch("GUILD_CREATE", payload, session)
+            for guild in self._guilds_of(session):
+                payload = guild_payload(guild, self.bot_user, session.intents)
+                await self.gateway.dispatch("GUILD_CREATE", payload, session)
 
     @property
     def _application_flags(self) -> int:
@@ -262,38 +316,83 @@ class FakeDiscord:
         return (1 << 19) if self.allow_message_content else 0
 
     def _message_payload(self, message: Message, *, intents: int | None) -> dict[str, Any]:
-        return message_payload(self.guild, self.bot_user, message, intents=intents)
+        guild = self.guild_of(message.channel_id) or self.guild
+        return message_payload(guild, self.bot_user, message, intents=intents)
+
+    def guild_of(self, channel_id: int) -> Guild | None:
+        """The server a channel belongs to."""
+        return next((g for g in self.guilds if g.has_channel(channel_id)), None)
 
     # -------------------------------------------------------------- building the world
 
-    def add_role(self, name: str, permissions: int, *, managed_by: int | None = None) -> Role:
-        role = Role(self.ids(), name, permissions, len(self.guild.roles), managed_by)
-        self.guild.roles.append(role)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        shard: tuple[int, int] | None = None,
+        permissions: int = MEMBER_PERMISSIONS,
+    ) -> Guild:
+        """Another server with the bot in it: @everyone with ``permissions``, the owner, the
+        bot and a ``#general`` channel. ``shard=(id, count)``: an id Discord routes there."""
+        guild_id = self.ids.on_shard(*shard) if shard is not None else self.ids()
+        guild = Guild(guild_id, name, self.owner.id)
+        assert shard is None or shard_of(guild.id, shard[1]) == shard[0]
+        self.guilds.append(guild)
+        self.everyone(permissions, guild=guild)
+        self.add_member(self.bot_user, guild=guild)
+        self.add_member(self.owner, guild=guild)
+        self.add_channel("general", guild=guild)
+        return guild
+
+    def add_role(
+        self,
+        name: str,
+        permissions: int,
+        *,
+        managed_by: int | None = None,
+        guild: Guild | None = None,
+    ) -> Role:
+        guild = guild or self.guild
+        role = Role(self.ids(), name, permissions, len(guild.roles), managed_by)
+        guild.roles.append(role)
         return role
 
-    def add_channel(self, name: str, overwrites: Iterable[Overwrite] = ()) -> Channel:
-        channel = Channel(self.ids(), name, len(self.guild.channels), list(overwrites))
-        self.guild.channels.append(channel)
+    def add_channel(
+        self, name: str, overwrites: Iterable[Overwrite] = (), *, guild: Guild | None = None
+    ) -> Channel:
+        guild = guild or self.guild
+        channel = Channel(self.ids(), name, len(guild.channels), list(overwrites))
+        guild.channels.append(channel)
         return channel
 
-    def add_member(self, user: User, roles: Iterable[Role] = ()) -> Member:
+    def add_member(
+        self, user: User, roles: Iterable[Role] = (), *, guild: Guild | None = None
+    ) -> Member:
         member = Member(user, [r.id for r in roles])
-        self.guild.members.append(member)
+        (guild or self.guild).members.append(member)
         return member
 
-    def add_user(self, name: str, *, bot: bool = False, roles: Iterable[Role] = ()) -> User:
+    def add_user(
+        self,
+        name: str,
+        *,
+        bot: bool = False,
+        roles: Iterable[Role] = (),
+        guild: Guild | None = None,
+    ) -> User:
         user = User(self.ids(), name, bot=bot)
-        self.add_member(user, roles)
+        self.add_member(user, roles, guild=guild)
         return user
 
-    def add_emoji(self, name: str) -> GuildEmoji:
+    def add_emoji(self, name: str, *, guild: Guild | None = None) -> GuildEmoji:
         custom = GuildEmoji(self.ids(), name)
-        self.guild.emojis.append(custom)
+        (guild or self.guild).emojis.append(custom)
         return custom
 
-    def everyone(self, permissions: int) -> Role:
-        role = Role(self.guild.id, "@everyone", permissions, 0)
-        self.guild.roles.insert(0, role)
+    def everyone(self, permissions: int, *, guild: Guild | None = None) -> Role:
+        guild = guild or self.guild
+        role = Role(guild.id, "@everyone", permissions, 0)
+        guild.roles.insert(0, role)
         return role
 
     def revoke(
@@ -374,12 +473,20 @@ class FakeDiscord:
         if webhook:
             message.author = User(message.webhook_id or 0, "Captain Hook")
         self.messages[(channel.id, message.id)] = message
-        session = self.session
-        if session is not None and session.intents & GUILD_MESSAGES:
-            await self.dispatch(
-                "MESSAGE_CREATE", self._message_payload(message, intents=session.intents)
-            )
+        guild = self._guild_of_channel(channel)
+
+        def payload(session: Session) -> dict[str, Any] | None:
+            if not session.intents & GUILD_MESSAGES:
+                return None
+            return self._message_payload(message, intents=session.intents)
+
+        await self.gateway.dispatch_guild(guild.id, "MESSAGE_CREATE", payload)
         return message
+
+    def _guild_of_channel(self, channel: Channel) -> Guild:
+        guild = self.guild_of(channel.id)
+        assert guild is not None, f"#{channel.name} is in no server of this fake"
+        return guild
 
     def store_message(self, author: User, channel: Channel, content: str) -> Message:
         """A message that exists on the server but was never delivered (sent before start)."""
@@ -388,10 +495,13 @@ class FakeDiscord:
         return message
 
     async def use_message_command(
-        self, user: User, channel: Channel, name: str, target: Message
+        self, user: User, channel: Channel, name: str, target: Message, *, locale: str = "en-GB"
     ) -> Interaction:
-        """A member picks Apps > ``name`` on a message (the command must be registered)."""
-        command, guild_id = self._registered(name, 3)
+        """A member picks Apps > ``name`` on a message (the command must be registered).
+
+        ``locale``: the language of the member's Discord client (``interaction.locale``).
+        """
+        command, guild_id = self._registered(name, 3, self._guild_of_channel(channel))
         data = {
             "id": command["id"],
             "name": name,
@@ -402,7 +512,7 @@ class FakeDiscord:
         }
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
-        return await self._interact(user, channel, command, data)
+        return await self._interact(user, channel, command, data, locale)
 
     async def use_slash_command(
         self,
@@ -412,16 +522,19 @@ class FakeDiscord:
         values: dict[str, Any] | None = None,
         *,
         server_override: bool = False,
+        locale: str = "en-GB",
     ) -> Interaction:
         """A member runs ``/path`` (``"moodmoji mode"``) with option values.
 
         The options are typed from the registered command, as Discord's client does: unknown
         options, missing required ones, values outside choices or ranges are refused here. A
         command whose ``default_member_permissions`` the member lacks cannot be run unless
-        ``server_override`` (a server admin allowed it in Integrations settings).
+        ``server_override`` (a server admin allowed it in Integrations settings). ``locale``
+        is the language of the member's Discord client (``interaction.locale``).
         """
         names = path.split()
-        command, guild_id = self._registered(names[0], 1)
+        guild = self._guild_of_channel(channel)
+        command, guild_id = self._registered(names[0], 1, guild)
         schema: dict[str, Any] = command
         options_out: list[dict[str, Any]] = []
         target = options_out
@@ -441,10 +554,10 @@ class FakeDiscord:
             if option.get("required") and option["name"] not in (values or {}):
                 raise AssertionError(f"/{path} needs {option['name']!r}")
         needed = command.get("default_member_permissions")
-        member = self.guild.member(user.id)
+        member = guild.member(user.id)
         assert member is not None
         if needed is not None and not server_override:
-            have = channel_permissions(self.guild, member, channel)
+            have = channel_permissions(guild, member, channel)
             assert have & int(needed) == int(needed), (
                 f"Discord would not offer /{path} to {user.username}"
             )
@@ -456,22 +569,28 @@ class FakeDiscord:
         }
         if guild_id is not None:
             data["guild_id"] = str(guild_id)
-        return await self._interact(user, channel, command, data)
+        return await self._interact(user, channel, command, data, locale)
 
-    def _registered(self, name: str, type_: int) -> tuple[dict[str, Any], int | None]:
-        for command in self.guild_commands.get(self.guild.id, []):
+    def _registered(self, name: str, type_: int, guild: Guild) -> tuple[dict[str, Any], int | None]:
+        for command in self.guild_commands.get(guild.id, []):
             if command["name"] == name and command.get("type", 1) == type_:
-                return command, self.guild.id
+                return command, guild.id
         for command in self.global_commands:
             if command["name"] == name and command.get("type", 1) == type_:
                 return command, None
         raise AssertionError(f"no registered command {name!r} of type {type_}: sync first")
 
     async def _interact(
-        self, user: User, channel: Channel, command: dict[str, Any], data: dict[str, Any]
+        self,
+        user: User,
+        channel: Channel,
+        command: dict[str, Any],
+        data: dict[str, Any],
+        locale: str = "en-GB",
     ) -> Interaction:
-        member = self.guild.member(user.id)
-        bot = self.guild.member(self.bot_user.id)
+        guild = self._guild_of_channel(channel)
+        member = guild.member(user.id)
+        bot = guild.member(self.bot_user.id)
         assert member is not None and bot is not None
         interaction = Interaction(self.ids(), secrets.token_urlsafe(48), time.monotonic(), {})
         interaction.payload = {
@@ -479,25 +598,28 @@ class FakeDiscord:
             "application_id": str(self.app_id),
             "type": 2,
             "data": data,
-            "guild_id": str(self.guild.id),
-            "guild": {"id": str(self.guild.id), "locale": "en-US", "features": []},
+            "guild_id": str(guild.id),
+            "guild": {"id": str(guild.id), "locale": "en-US", "features": []},
             "channel_id": str(channel.id),
-            "channel": channel.payload(self.guild.id)
-            | {"permissions": str(channel_permissions(self.guild, member, channel))},
+            "channel": channel.payload(guild.id)
+            | {"permissions": str(channel_permissions(guild, member, channel))},
             "member": member.payload()
-            | {"permissions": str(channel_permissions(self.guild, member, channel))},
+            | {"permissions": str(channel_permissions(guild, member, channel))},
             "token": interaction.token,
             "version": 1,
-            "app_permissions": str(channel_permissions(self.guild, bot, channel)),
-            "locale": "en-GB",
+            "app_permissions": str(channel_permissions(guild, bot, channel)),
+            "locale": locale,
             "guild_locale": "en-US",
             "entitlements": [],
-            "authorizing_integration_owners": {"0": str(self.guild.id)},
+            "authorizing_integration_owners": {"0": str(guild.id)},
             "context": 0,
             "attachment_size_limit": 10_485_760,
         }
         self.interactions[interaction.id] = interaction
-        await self.dispatch("INTERACTION_CREATE", interaction.payload)
+        sent = await self.gateway.dispatch_guild(
+            guild.id, "INTERACTION_CREATE", lambda _: interaction.payload
+        )
+        assert sent, "no gateway session receives this server's events"
         return interaction
 
     # -------------------------------------------------------------- REST
@@ -528,7 +650,9 @@ class FakeDiscord:
         route("POST", r"/webhooks/(?P<a>[0-9]+)/(?P<t>[^/]+)", self._followup, auth=False)
 
     async def _rest(self, request: web.Request) -> web.Response:
-        raw = request.rel_url.raw_path[len(API) :]
+        label = request.match_info.get("label")
+        prefix = f"/as/{label}{API}" if label else API
+        raw = request.rel_url.raw_path[len(prefix) :]
         segments = raw.split("/")
         try:
             if not raw.isascii():
@@ -593,6 +717,7 @@ class FakeDiscord:
                 time.monotonic(),
                 status,
                 answer,
+                client=request.match_info.get("label"),
             )
         )
         if status == 204:
@@ -628,6 +753,7 @@ class FakeDiscord:
                     time.monotonic(),
                     fault.status,
                     page,
+                    client=request.match_info.get("label"),
                 )
             )
             return web.Response(status=fault.status, text=page, content_type="text/html")
@@ -640,6 +766,7 @@ class FakeDiscord:
                 body,
                 time.monotonic(),
                 fault=fault.network,
+                client=request.match_info.get("label"),
             )
         )
         if fault.network == STALL:
@@ -712,43 +839,44 @@ class FakeDiscord:
             "redirect_uris": [],
         }
 
+    @property
+    def recommended_shards(self) -> int:
+        """``GET /gateway/bot``'s ``shards``: one per ``guilds_per_shard`` servers."""
+        return max(1, math.ceil(len(self.guilds) / self.gateway.guilds_per_shard))
+
     async def _get_gateway_bot(self, request: web.Request, body: Any) -> tuple[int, Any]:
         return 200, {
             "url": self.gateway_url,
-            "shards": 1,
-            "session_start_limit": {
-                "total": 1000,
-                "remaining": 999,
-                "reset_after": 0,
-                "max_concurrency": 1,
-            },
+            "shards": self.recommended_shards,
+            "session_start_limit": self.gateway.session_start_limit(),
         }
 
     async def _get_gateway(self, request: web.Request, body: Any) -> tuple[int, Any]:
         return 200, {"url": self.gateway_url}
 
-    def _bot_permissions(self, channel: Channel) -> int:
-        member = self.guild.member(self.bot_user.id)
+    def _bot_permissions(self, guild: Guild, channel: Channel) -> int:
+        member = guild.member(self.bot_user.id)
         assert member is not None
-        return channel_permissions(self.guild, member, channel)
+        return channel_permissions(guild, member, channel)
 
-    def _channel(self, channel_id: str) -> Channel:
-        channel = self.guild.channel(int(channel_id))
-        if channel is None:
+    def _channel(self, channel_id: str) -> tuple[Guild, Channel]:
+        guild = self.guild_of(int(channel_id))
+        channel = guild.channel(int(channel_id)) if guild is not None else None
+        if guild is None or channel is None:
             raise DiscordError(404, 10003, "Unknown Channel")
-        return channel
+        return guild, channel
 
     async def _put_reaction(
         self, request: web.Request, body: Any, c: str, m: str, e: str
     ) -> tuple[int, Any]:
-        channel = self._channel(c)
-        permissions = self._bot_permissions(channel)
+        guild, channel = self._channel(c)
+        permissions = self._bot_permissions(guild, channel)
         if not permissions & VIEW_CHANNEL:
             raise DiscordError(403, 50001, "Missing Access")
         message = self.messages.get((channel.id, int(m)))
         if message is None:
             raise DiscordError(404, 10008, "Unknown Message")
-        key = emoji_key(self.guild, e)
+        key = emoji_key(guild, e)
         if not permissions & READ_MESSAGE_HISTORY:
             raise DiscordError(403, 50013, "Missing Permissions")
         on_message = self.reactions.setdefault((channel.id, message.id), {})
@@ -764,8 +892,8 @@ class FakeDiscord:
     async def _get_message(
         self, request: web.Request, body: Any, c: str, m: str
     ) -> tuple[int, Any]:
-        channel = self._channel(c)
-        permissions = self._bot_permissions(channel)
+        guild, channel = self._channel(c)
+        permissions = self._bot_permissions(guild, channel)
         if not permissions & VIEW_CHANNEL:
             raise DiscordError(403, 50001, "Missing Access")
         if not permissions & READ_MESSAGE_HISTORY:
@@ -804,7 +932,7 @@ class FakeDiscord:
         if g is None:
             self.global_commands = stored
         else:
-            if int(g) != self.guild.id:
+            if int(g) not in {guild.id for guild in self.guilds}:
                 raise DiscordError(403, 50001, "Missing Access")
             self.guild_commands[int(g)] = stored
         return 200, stored
@@ -875,7 +1003,7 @@ class FakeDiscord:
         return {
             "id": str(message_id),
             "channel_id": interaction.payload["channel_id"],
-            "guild_id": str(self.guild.id),
+            "guild_id": interaction.payload["guild_id"],
             "author": self.bot_user.payload(),
             "content": data.get("content", ""),
             "timestamp": datetime.datetime.now(datetime.UTC).isoformat(),

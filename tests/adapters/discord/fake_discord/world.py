@@ -39,7 +39,20 @@ class Snowflakes:
 
     def __call__(self) -> int:
         ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return self._at(ms)
+
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """An id (of a server) that Discord's formula puts on this shard: a few ms ahead."""
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return self._at(ms + (shard_id - ms) % shard_count)
+
+    def _at(self, ms: int) -> int:
         return (ms << 22) | (1 << 17) | (1 << 12) | (next(self._counter) % 4096)
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """Discord's sharding formula: the shard a server's events go to."""
+    return (guild_id >> 22) % shard_count
 
 
 @dataclass
@@ -239,6 +252,9 @@ class Guild:
 
     def channel_named(self, name: str) -> Channel:
         return next(c for c in self.channels if c.name == name)
+
+    def has_channel(self, channel_id: int) -> bool:
+        return any(c.id == channel_id for c in self.channels)
 
     def member(self, user_id: int) -> Member | None:
         return next((m for m in self.members if m.user.id == user_id), None)

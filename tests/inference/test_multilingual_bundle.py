@@ -1,0 +1,63 @@
+"""The shipped multilingual bundle, as the bot built from the default config uses it."""
+
+from __future__ import annotations
+
+import pytest
+
+from moodmoji.bot.config import default_config
+from moodmoji.bot.core import MoodBot
+from moodmoji.bot.messages import IncomingMessage, Platform
+from moodmoji.bot.suggestions import ReplyBank
+from moodmoji.inference.default_model import MULTILINGUAL_MODEL_DIR, resolve_multilingual_dir
+from moodmoji.inference.engine import Engine
+from moodmoji.inference.routing import RoutedAnalyzer
+
+MESSAGES = {
+    "ru": ("Мы сегодня выиграли финал, я так счастлива!", "joy"),
+    "es": ("Mi abuela murió anoche, no puedo dejar de llorar", "sadness"),
+    "de": ("Mein Hund ist heute gestorben. Ich kann nicht aufhören zu weinen.", "sadness"),
+}
+
+
+@pytest.fixture(scope="module")
+def bot() -> MoodBot:
+    return MoodBot.from_config(default_config(), keep_state=False)
+
+
+def test_the_package_ships_a_multilingual_bundle() -> None:
+    assert resolve_multilingual_dir(None) == MULTILINGUAL_MODEL_DIR
+    engine = Engine.from_path(MULTILINGUAL_MODEL_DIR)
+    heads = {h.name for h in engine.manifest.heads}
+    assert {"brighter", "reaction", "trigger", "intent", "mood", "embedding"} <= heads
+
+
+@pytest.mark.parametrize("language", sorted(MESSAGES))
+def test_moods_reactions_and_replies_in_the_message_language(bot: MoodBot, language: str) -> None:
+    text, mood = MESSAGES[language]
+    message = IncomingMessage(Platform.GENERIC, "chat", "1", "user", text)
+    decision = bot.decide(message, explicit=True, suggest=True)
+
+    assert isinstance(bot.analyzer, RoutedAnalyzer)
+    assert decision.language == language
+    assert decision.mood == mood
+    assert decision.reactions, decision.why
+    bank = {reply.text for reply in ReplyBank.load_languages()[language].replies}
+    assert decision.suggestions and {s.text for s in decision.suggestions} <= bank
+
+
+def test_sad_news_gets_no_playful_reaction(bot: MoodBot) -> None:
+    message = IncomingMessage(Platform.GENERIC, "chat", "2", "user", MESSAGES["es"][0])
+    decision = bot.decide(message, explicit=True)
+    assert not {r.emoji for r in decision.reactions} & {"😂", "🤣", "🎉", "🥳", "💀"}
+
+
+def test_the_multilingual_bundle_can_be_turned_off() -> None:
+    config = default_config()
+    off = config.model_copy(
+        update={"model": config.model.model_copy(update={"multilingual": False})}
+    )
+    bot = MoodBot.from_config(off, keep_state=False)
+    assert not isinstance(bot.analyzer, RoutedAnalyzer)
+    message = IncomingMessage(Platform.GENERIC, "chat", "3", "user", MESSAGES["ru"][0])
+    decision = bot.decide(message, explicit=True, suggest=True)
+    assert decision.language == "ru" and not decision.suggestions
