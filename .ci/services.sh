@@ -8,6 +8,9 @@
 start_services() {
     local ray_port
     ray_port="$(python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    # A loopback-only cluster for one test run: no token (Ray 2.5x turns token authentication on
+    # for `ray start` by default, and the test processes must then carry the token).
+    export RAY_AUTH_MODE=disabled
     ray start --head --node-ip-address 127.0.0.1 --port "$ray_port" --num-cpus 2 \
         --include-dashboard false --disable-usage-stats >/dev/null
     export MOODMOJI_TEST_RAY_ADDRESS="127.0.0.1:$ray_port"
