@@ -118,6 +118,9 @@ def cluster(tiny_bundle: Path) -> Iterator[str]:
     address = os.environ.get("MOODMOJI_TEST_RAY_ADDRESS")  # a head started by .ci/services.sh
     if address:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
+        # Serve keeps its HTTP port for as long as it runs on a cluster: one that an earlier
+        # test left (the remote-engine bench runs first in CI) would ignore ours
+        serve.shutdown()
     else:
         ray.init(
             address="local",
