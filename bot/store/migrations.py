@@ -36,14 +36,15 @@ class Migration:
         version: The schema version the step leads to.
         summary: What the step adds, in a few words (logged when it is applied).
         sqlite: The step's SQL script for SQLite (statements separated by ``;``).
-        postgres: The step's SQL script for PostgreSQL.
+        postgres: The step's SQL script for PostgreSQL; ``None`` where it is the SQLite
+            script (the two dialects agree).
 
     """
 
     version: int
     summary: str
     sqlite: str
-    postgres: str
+    postgres: str | None = None
 
 
 STEPS: tuple[Migration, ...] = (
@@ -51,21 +52,6 @@ STEPS: tuple[Migration, ...] = (
         version=1,
         summary="chat settings overrides and opt-outs",
         sqlite="""
-        CREATE TABLE chat_settings (
-            platform TEXT NOT NULL,
-            chat_id TEXT NOT NULL,
-            overrides TEXT NOT NULL DEFAULT '{}',
-            PRIMARY KEY (platform, chat_id)
-        );
-        CREATE TABLE opt_outs (
-            platform TEXT NOT NULL,
-            kind TEXT NOT NULL CHECK (kind IN ('user', 'chat')),
-            subject_id TEXT NOT NULL,
-            since TEXT NOT NULL,
-            PRIMARY KEY (platform, kind, subject_id)
-        );
-        """,
-        postgres="""
         CREATE TABLE chat_settings (
             platform TEXT NOT NULL,
             chat_id TEXT NOT NULL,
@@ -138,7 +124,7 @@ SCHEMA_VERSION = len(STEPS)
 MIGRATIONS: tuple[str, ...] = tuple(step.sqlite for step in STEPS)
 
 #: PostgreSQL's scripts, in the same order as :data:`MIGRATIONS`.
-POSTGRES_MIGRATIONS: tuple[str, ...] = tuple(step.postgres for step in STEPS)
+POSTGRES_MIGRATIONS: tuple[str, ...] = tuple(step.postgres or step.sqlite for step in STEPS)
 
 POSTGRES_VERSION_TABLE = """
 CREATE TABLE IF NOT EXISTS moodmoji_schema (
