@@ -125,6 +125,7 @@ class Analyzer:
         )
         manifest = engine.manifest
         self._roles = {role: manifest.role(role) for role in HeadRole}
+        self._language_heads = manifest.language_heads
 
     @classmethod
     def from_engine(
@@ -173,8 +174,13 @@ class Analyzer:
         """Turns one prediction into an analysis.
 
         With the ``text`` the prediction was made of, the analysis names its language too
-        (``language``, when the caller has already identified it).
+        (``language``, when the caller has already identified it). A head with a language
+        head for that language (``by_language`` in the manifest) is read from it.
         """
+        language = language or (detect(text) if text is not None else NOT_READ)
+        prediction = prediction.in_language(
+            self.engine.manifest.heads_for(language.code), self._language_heads
+        )
         moods = self.moods.fuse(prediction)
         topics: tuple[TopicMatch, ...] = ()
         vector = prediction[self._embedding].embedding if self._embedding is not None else None
@@ -206,7 +212,7 @@ class Analyzer:
             trigger=trigger,
             intents=self._ranked(prediction, HeadRole.INTENT),
             readers=self._ranked(prediction, HeadRole.READER),
-            language=language or (detect(text) if text is not None else NOT_READ),
+            language=language,
         )
 
     def _ranked(self, prediction: Prediction, role: HeadRole) -> tuple[LabelScore, ...]:

@@ -5,8 +5,9 @@ neutral; English has no ``disgust`` column). :func:`read_brighter` reads one fil
 :func:`brighter_scores` gives the task's figures, macro-F1 and micro-F1 over the six emotions
 (over the columns the file has, as the task's own scorer does).
 
-How a bundle answers: a head whose labels hold the six emotions is read with its thresholds
-(the multilingual bundle's ``brighter`` head); a bundle without one is read through its fused
+How a bundle answers: a head without a role whose labels hold the six emotions is read with
+its thresholds (the multilingual bundle's ``brighter`` head, or the head it names for the
+message's language); a bundle without one is read through its fused
 moods, an emotion counted when its mood holds at least :data:`MOOD_SHARE` of the message
 (the "same method" by which the English default was measured).
 """
@@ -163,9 +164,14 @@ def predict_emotions(
 
 
 def _emotions_of(analyzer: Analyzer, analysis: Analysis, labels: Sequence[str]) -> list[bool]:
-    reader = analyzer.analyzer_for(analysis.language.code)
-    for head in reader.engine.manifest.heads:
-        if head.kind is HeadKind.SIGMOID and set(EMOTIONS) <= set(head.labels):
+    manifest = analyzer.analyzer_for(analysis.language.code).engine.manifest
+    for head in manifest.heads:
+        if (
+            head.kind is HeadKind.SIGMOID
+            and head.role is None  # a learned mood head also names the six, among others
+            and head.name not in manifest.language_heads  # read through their head
+            and set(EMOTIONS) <= set(head.labels)
+        ):
             result = analysis.prediction[head.name]
             chosen = set(result.predicted)
             return [label in chosen for label in labels]

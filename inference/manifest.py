@@ -95,6 +95,10 @@ class HeadSpec(_Frozen):
         emoji: Optional label -> emoji character map.
         mood: Optional label -> coarse mood map.
         role: What a learned response head answers (:class:`HeadRole`), if anything.
+        by_language: Language code (ISO 639-1) -> another head of the bundle that answers in
+            this head's place for a message in that language (same kind and labels, its own
+            thresholds). Such a language head is read only through this map: it takes no
+            mood map and no role of its own.
 
     """
 
@@ -106,6 +110,7 @@ class HeadSpec(_Frozen):
     emoji: dict[str, str] = Field(default_factory=dict)
     mood: dict[str, str] = Field(default_factory=dict)
     role: HeadRole | None = None
+    by_language: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> HeadSpec:
@@ -178,12 +183,48 @@ class Manifest(_Frozen):
         roles = [h.role for h in self.heads if h.role is not None]
         if len(set(roles)) != len(roles):
             raise ValueError("heads: a role is given to more than one head")
+        self._check_language_heads()
         for head in self.heads:
             if head.role is HeadRole.READER and head.kind is not HeadKind.SOFTMAX:
                 raise ValueError(f"head {head.name!r}: a reader head is a softmax head")
             if head.role not in (None, HeadRole.READER) and head.kind is not HeadKind.SIGMOID:
                 raise ValueError(f"head {head.name!r}: a {head.role} head is a sigmoid head")
         return self
+
+    def _check_language_heads(self) -> None:
+        by_name = {h.name: h for h in self.heads}
+        for head in self.heads:
+            for language, name in head.by_language.items():
+                where = f"head {head.name!r}: by_language[{language!r}]"
+                if not language or language != language.strip():
+                    raise ValueError(f"{where}: a language code is a non-empty word")
+                variant = by_name.get(name)
+                if variant is None:
+                    raise ValueError(f"{where}: no head is called {name!r}")
+                if variant is head or variant.by_language:
+                    raise ValueError(f"{where}: {name!r} cannot itself name language heads")
+                if variant.kind is not head.kind or variant.labels != head.labels:
+                    raise ValueError(f"{where}: {name!r} needs the same kind and labels")
+                if head.kind is HeadKind.EMBEDDING:
+                    raise ValueError(f"{where}: an embedding head has no language heads")
+                if variant.mood or variant.emoji or variant.role is not None:
+                    raise ValueError(
+                        f"{where}: {name!r} is read through {head.name!r}; "
+                        "it takes no mood or emoji map and no role"
+                    )
+
+    @property
+    def language_heads(self) -> frozenset[str]:
+        """Names of the heads that answer only in another head's place for one language."""
+        return frozenset(name for head in self.heads for name in head.by_language.values())
+
+    def heads_for(self, language: str) -> dict[str, str]:
+        """Head name -> the head that answers in its place for ``language`` (may be empty)."""
+        return {
+            head.name: head.by_language[language]
+            for head in self.heads
+            if language in head.by_language
+        }
 
     def role(self, role: HeadRole) -> HeadSpec | None:
         """The head with ``role``, or ``None`` when the bundle has none."""

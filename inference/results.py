@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -87,3 +87,21 @@ class Prediction:
 
     def __getitem__(self, head: str) -> HeadResult:
         return self.heads[head]
+
+    def in_language(self, replaced: Mapping[str, str], hidden: Collection[str]) -> Prediction:
+        """The prediction as read for one language.
+
+        Args:
+            replaced: Head name -> the language head that answers in its place (its result is
+                reported under the replaced head's name).
+            hidden: Language heads, left out of the result (they are read only in place of
+                another head).
+        """
+        if not hidden:
+            return self
+        heads = {
+            name: replace(self.heads[replaced[name]], head=name) if name in replaced else result
+            for name, result in self.heads.items()
+            if name not in hidden
+        }
+        return replace(self, heads=heads)

@@ -5,7 +5,8 @@ Messages in languages other than English are read by a second bundle (see
 (:mod:`inference.export.usem3`), with small heads on its 512-d sentence vector:
 
 - ``brighter``: the six emotions of BRIGHTER (anger, disgust, fear, joy, sadness, surprise;
-  sigmoid), trained on BRIGHTER's train splits in every language it has;
+  sigmoid), trained on BRIGHTER's train splits in every language it has, with a head per
+  language that BRIGHTER has data for (:mod:`.brighter_heads`);
 - ``reaction``, ``trigger``, ``intent`` and ``mood``: the response heads, trained on the
   response dataset in English (``data/response``) and in 15 other languages
   (``data/response/languages``);
@@ -49,6 +50,13 @@ from moodmoji.inference.manifest import (
     Manifest,
 )
 from moodmoji.inference.metrics import tune_thresholds
+from moodmoji.inference.training.brighter_heads import (
+    BrighterSettings,
+    TrainedBrighter,
+    describe,
+    language_head_names,
+    train_brighter,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +90,7 @@ class Corpus:
         texts: The texts.
         targets: ``(n, len(labels))`` gold labels.
         languages: Each text's language, where known (for reports).
+        known: ``(n, len(labels))`` whether each target was annotated (``None``: all were).
     """
 
     head: str
@@ -89,6 +98,7 @@ class Corpus:
     texts: tuple[str, ...]
     targets: BoolArray
     languages: tuple[str, ...] = ()
+    known: BoolArray | None = None
 
 
 @dataclass(frozen=True)
@@ -140,15 +150,25 @@ def brighter_corpus(paths: Sequence[Path]) -> Corpus:
     """BRIGHTER rows of several languages; a file without an emotion column counts it as 0."""
     texts: list[str] = []
     rows: list[npt.NDArray[np.bool_]] = []
+    known: list[npt.NDArray[np.bool_]] = []
     languages: list[str] = []
     for path in paths:
         split = read_brighter(path)
         columns = [split.labels.index(e) if e in split.labels else -1 for e in EMOTIONS]
+        annotated = np.array([c >= 0 for c in columns])
         for text, target in zip(split.texts, split.targets, strict=True):
             rows.append(np.array([c >= 0 and bool(target[c]) for c in columns]))
+            known.append(annotated)
             texts.append(text)
             languages.append(split.language)
-    return Corpus(BRIGHTER_HEAD, EMOTIONS, tuple(texts), np.array(rows), tuple(languages))
+    return Corpus(
+        BRIGHTER_HEAD,
+        EMOTIONS,
+        tuple(texts),
+        np.array(rows).reshape(len(rows), len(EMOTIONS)),
+        tuple(languages),
+        np.array(known).reshape(len(known), len(EMOTIONS)),
+    )
 
 
 class HeadNet:
@@ -269,6 +289,7 @@ def write_bundle(
     heads: TrainedHeads,
     out: Path,
     *,
+    brighter: TrainedBrighter | None = None,
     max_length: int = 128,
     provenance: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
@@ -279,6 +300,9 @@ def write_bundle(
         encoder_dir: The exported encoder (``encoder.onnx``, ``tokenizer.json``).
         heads: The trained heads.
         out: Bundle directory (created; bundle files replaced).
+        brighter: The emotion heads with a head per language (:mod:`.brighter_heads`), written
+            as the ``brighter`` head and its ``by_language`` heads, in place of a ``brighter``
+            head among ``heads``.
         max_length: Longest token sequence, ``<s>`` and ``</s>`` included.
         provenance: Where the bundle came from.
         metrics: Measured figures.
@@ -288,10 +312,10 @@ def write_bundle(
     from onnx import compose
 
     out.mkdir(parents=True, exist_ok=True)
-    names = list(heads.module.names)
+    module, names = _joined(heads, brighter)
     heads_path = out / "heads.onnx"
     torch.onnx.export(
-        heads.module,
+        module,
         (torch.zeros(1, DIMENSIONS),),
         str(heads_path),
         input_names=["sentence"],
@@ -319,7 +343,7 @@ def write_bundle(
         name="moodmoji-multilingual",
         inputs=("input_ids", "attention_mask"),
         max_length=max_length,
-        heads=_specs(heads),
+        heads=_specs(heads, brighter),
         provenance=dict(provenance or {}),
         metrics=dict(metrics or {}),
     )
@@ -327,9 +351,62 @@ def write_bundle(
     return out
 
 
-def _specs(heads: TrainedHeads) -> tuple[HeadSpec, ...]:
+def _joined(heads: TrainedHeads, brighter: TrainedBrighter | None) -> tuple[Any, list[str]]:
+    """The module to export (response heads, emotion heads, the vector) and its head names."""
+    names = list(heads.module.names)
+    if brighter is None:
+        return heads.module, names
+    import torch
+    from torch import nn
+
+    emotion_module = brighter.module
+    kept = [i for i, name in enumerate(names) if name != BRIGHTER_HEAD]
+
+    class Joined(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.heads = heads.module
+            self.brighter = emotion_module
+
+        def forward(self, sentence: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            *logits, vector = self.heads(sentence)
+            return (*(logits[i] for i in kept), *self.brighter(sentence), vector)
+
+    languages = language_head_names(BRIGHTER_HEAD, brighter.languages)
+    return Joined().eval(), [*(names[i] for i in kept), BRIGHTER_HEAD, *languages.values()]
+
+
+def _brighter_specs(brighter: TrainedBrighter) -> list[HeadSpec]:
+    languages = language_head_names(BRIGHTER_HEAD, brighter.languages)
+    shared = HeadSpec(
+        name=BRIGHTER_HEAD,
+        output=BRIGHTER_HEAD,
+        kind=HeadKind.SIGMOID,
+        labels=EMOTIONS,
+        thresholds=brighter.thresholds[""],
+        mood={label: label for label in EMOTIONS},
+        by_language=languages,
+    )
+    return [
+        shared,
+        *(
+            HeadSpec(
+                name=name,
+                output=name,
+                kind=HeadKind.SIGMOID,
+                labels=EMOTIONS,
+                thresholds=brighter.thresholds[code],
+            )
+            for code, name in languages.items()
+        ),
+    ]
+
+
+def _specs(heads: TrainedHeads, brighter: TrainedBrighter | None = None) -> tuple[HeadSpec, ...]:
     specs = []
     for name in heads.module.names:
+        if brighter is not None and name == BRIGHTER_HEAD:
+            continue
         labels = heads.labels[name]
         role = RESPONSE_HEADS.get(name)
         emoji: dict[str, str] = {}
@@ -350,6 +427,8 @@ def _specs(heads: TrainedHeads) -> tuple[HeadSpec, ...]:
                 role=role,
             )
         )
+    if brighter is not None:
+        specs.extend(_brighter_specs(brighter))
     specs.append(HeadSpec(name=EMBEDDING_HEAD, output=EMBEDDING_HEAD, kind=HeadKind.EMBEDDING))
     return tuple(specs)
 
@@ -376,7 +455,12 @@ def main() -> None:
     cache = args.cache or args.out.parent / f".{args.out.name}-vectors"
     cache.mkdir(parents=True, exist_ok=True)
     brighter_files = [args.data / "brighter" / "train" / f"{c}.csv" for c in BRIGHTER_TRAIN]
-    corpora_list: list[tuple[str, Corpus]] = [("brighter", brighter_corpus(brighter_files))]
+    emotions = brighter_corpus(brighter_files)
+    emotion_vectors = _vectors(encoder, emotions.texts, cache / "brighter.npy")
+    # The single shared emotion head still trains beside the response heads: its rows set
+    # the length of their schedule, so they stay the heads that were measured. The bundle
+    # ships the per-language ensemble (train_emotions) in its place.
+    corpora_list: list[tuple[str, Corpus]] = [("brighter", emotions)]
     for task in RESPONSE_HEADS:
         corpora_list.append((f"{task}-en", response_corpus(task, [args.response / "train.jsonl"])))
         corpora_list.append(
@@ -391,8 +475,31 @@ def main() -> None:
     repeats = {f"{task}-languages": 4 for task in RESPONSE_HEADS}
     trained = train_heads(corpora, HeadSettings(epochs=args.epochs, repeats=repeats))
     logger.info("heads trained in %.0f s", trained.seconds)
-    write_bundle(args.encoder, trained, args.out)
+    brighter = train_emotions(emotions, emotion_vectors)
+    write_bundle(
+        args.encoder,
+        trained,
+        args.out,
+        brighter=brighter,
+        provenance={"brighter": describe(brighter)},
+    )
     print(f"wrote {args.out}")
+
+
+def train_emotions(
+    corpus: Corpus, vectors: FloatArray, settings: BrighterSettings | None = None
+) -> TrainedBrighter:
+    """Trains the ``brighter`` head and its language heads on a BRIGHTER corpus."""
+    assert corpus.known is not None
+    trained = train_brighter(
+        vectors, corpus.targets, corpus.known, corpus.languages, settings or BrighterSettings()
+    )
+    logger.info(
+        "emotion heads trained in %.0f s; out-of-fold macro-F1 %s",
+        trained.seconds,
+        {k: round(v, 3) for k, v in trained.out_of_fold.items()},
+    )
+    return trained
 
 
 def _vectors(encoder: Any, texts: Sequence[str], path: Path) -> FloatArray:

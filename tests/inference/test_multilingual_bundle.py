@@ -8,8 +8,11 @@ from moodmoji.bot.config import default_config
 from moodmoji.bot.core import MoodBot
 from moodmoji.bot.messages import IncomingMessage, Platform
 from moodmoji.bot.suggestions import ReplyBank
+from moodmoji.inference.analyzer import Analyzer
+from moodmoji.inference.brighter import EMOTIONS, predict_emotions
 from moodmoji.inference.default_model import MULTILINGUAL_MODEL_DIR, resolve_multilingual_dir
 from moodmoji.inference.engine import Engine
+from moodmoji.inference.language import LanguageGuess
 from moodmoji.inference.routing import RoutedAnalyzer
 
 MESSAGES = {
@@ -61,3 +64,30 @@ def test_the_multilingual_bundle_can_be_turned_off() -> None:
     message = IncomingMessage(Platform.GENERIC, "chat", "3", "user", MESSAGES["ru"][0])
     decision = bot.decide(message, explicit=True, suggest=True)
     assert decision.language == "ru" and not decision.suggestions
+
+
+def test_emotions_are_read_by_the_head_of_the_message_language() -> None:
+    engine = Engine.from_path(MULTILINGUAL_MODEL_DIR)
+    brighter = engine.manifest.head("brighter")
+    assert {"de", "es", "pt", "ru", "uk", "zh"} <= set(brighter.by_language)
+    analyzer = Analyzer.from_engine(engine)
+    text = MESSAGES["de"][0]
+    (analysis,) = analyzer.analyze([text], [LanguageGuess("de", 1.0)])
+    (raw,) = engine.predict([text])
+    german = raw[brighter.by_language["de"]]
+    assert analysis.prediction["brighter"].predicted == german.predicted
+    assert "sadness" in german.predicted
+    assert set(analysis.prediction.heads) == {h.name for h in engine.manifest.heads} - set(
+        brighter.by_language.values()
+    )
+
+
+def test_eval_brighter_reads_the_emotion_head_not_the_mood_head(bot: MoodBot) -> None:
+    # The bundle's learned mood head names the six emotions too (among eight moods); BRIGHTER is
+    # answered by the brighter head, as read for the message's language.
+    text = MESSAGES["de"][0]
+    analyzer = bot.analyzer
+    (analysis,) = analyzer.analyze([text])
+    expected = analysis.prediction["brighter"].predicted
+    (row,) = predict_emotions(analyzer, [text]).tolist()
+    assert {e for e, on in zip(EMOTIONS, row, strict=True) if on} == set(expected)
