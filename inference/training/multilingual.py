@@ -378,28 +378,34 @@ def _joined(heads: TrainedHeads, brighter: TrainedBrighter | None) -> tuple[Any,
 
 def _brighter_specs(brighter: TrainedBrighter) -> list[HeadSpec]:
     languages = language_head_names(BRIGHTER_HEAD, brighter.languages)
-    shared = HeadSpec(
-        name=BRIGHTER_HEAD,
-        output=BRIGHTER_HEAD,
-        kind=HeadKind.SIGMOID,
-        labels=EMOTIONS,
-        thresholds=brighter.thresholds[""],
+    shared = _sigmoid_head(
+        BRIGHTER_HEAD,
+        EMOTIONS,
+        brighter.thresholds[""],
         mood={label: label for label in EMOTIONS},
         by_language=languages,
     )
     return [
         shared,
         *(
-            HeadSpec(
-                name=name,
-                output=name,
-                kind=HeadKind.SIGMOID,
-                labels=EMOTIONS,
-                thresholds=brighter.thresholds[code],
-            )
+            _sigmoid_head(name, EMOTIONS, brighter.thresholds[code])
             for code, name in languages.items()
         ),
     ]
+
+
+def _sigmoid_head(
+    name: str, labels: tuple[str, ...], thresholds: tuple[float, ...], **more: Any
+) -> HeadSpec:
+    """A sigmoid head reading the graph output of its own name."""
+    return HeadSpec(
+        name=name,
+        output=name,
+        kind=HeadKind.SIGMOID,
+        labels=labels,
+        thresholds=thresholds,
+        **more,
+    )
 
 
 def _specs(heads: TrainedHeads, brighter: TrainedBrighter | None = None) -> tuple[HeadSpec, ...]:
@@ -416,16 +422,7 @@ def _specs(heads: TrainedHeads, brighter: TrainedBrighter | None = None) -> tupl
         if role is HeadRole.REACTION:
             emoji = {label: label for label in labels}
         specs.append(
-            HeadSpec(
-                name=name,
-                output=name,
-                kind=HeadKind.SIGMOID,
-                labels=labels,
-                thresholds=heads.thresholds[name],
-                emoji=emoji,
-                mood=mood,
-                role=role,
-            )
+            _sigmoid_head(name, labels, heads.thresholds[name], emoji=emoji, mood=mood, role=role)
         )
     if brighter is not None:
         specs.extend(_brighter_specs(brighter))
