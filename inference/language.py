@@ -41,6 +41,7 @@ import numpy.typing as npt
 
 from moodmoji.inference.emoji_names import emoji_like
 from moodmoji.inference.hygiene import clean_text
+from moodmoji.inference.langid_model import load_identifier
 
 __all__ = [
     "LANGUAGES",
@@ -273,9 +274,7 @@ class _Model:
     """py3langid's model over all of its languages, read as probabilities per language."""
 
     def __init__(self) -> None:
-        from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-        self.identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=False)
+        self.identifier = load_identifier()
         labels = [_ALIASES.get(str(label), str(label)) for label in self.identifier.nb_classes]
         self.codes = list(dict.fromkeys(labels))
         index = {code: i for i, code in enumerate(self.codes)}
@@ -326,7 +325,11 @@ def _load() -> _Model:
 
 
 def _model() -> _Model:
-    """The shared model, loaded once on first use (about 1 s, most of it LZMA; 76 MB)."""
+    """The shared model, loaded once on first use (76 MB).
+
+    The first start unpacks py3langid's model (about 0.5 s); later ones read the unpacked copy
+    in the user cache (:mod:`inference.langid_model`).
+    """
     with _LOADING:
         return _load()
 

@@ -68,12 +68,16 @@ class Target:
 
 
 TARGETS = (
-    Target("single message p50 <= 3 ms", "single_p50_ms", 3.0, True),
+    # the targets of issue 20 ("2,000 messages a second end to end on two cores"); the ones
+    # of issue 8 that it tightened (p50 <= 3 ms, 10x the ORT int8 stack, 300 MB, 2 s) are gone
+    Target("single message p50 <= 2 ms", "single_p50_ms", 2.0, True),
+    Target("single message p99 <= 6 ms", "single_p99_ms", 6.0, True),
     Target("batched >= 2,000 messages/s", "batched_messages_per_s", 2000.0, False),
+    Target("end to end / model alone, batched >= 0.8", "end_to_end_vs_model", 0.8, False),
     Target(">= 50x the PyTorch stack", "speedup_vs_pytorch_stack", 50.0, False),
-    Target(">= 10x the ORT int8 stack", "speedup_vs_ort_int8_stack", 10.0, False),
-    Target("peak RSS <= 300 MB", "peak_rss_mb", 300.0, True),
-    Target("cold start <= 2 s", "cold_start_s", 2.0, True),
+    Target(">= 50x the ORT int8 stack", "speedup_vs_ort_int8_stack", 50.0, False),
+    Target("peak RSS <= 250 MB", "peak_rss_mb", 250.0, True),
+    Target("cold start <= 0.5 s", "cold_start_s", 0.5, True),
 )
 STACKS = ("default", "pytorch", "ort-int8")
 _EXPORT_MODULES = ("torch", "transformers", "onnx", "onnxscript", "sentencepiece", "emoji")
@@ -220,6 +224,8 @@ def summarise(results: dict[str, Any], *, quick: bool, messages: int) -> dict[st
         "single_p99_ms": default.get("single", {}).get("p99_ms"),
         "batch8_messages_per_s": default.get("batch8", {}).get("messages_per_s"),
         "batched_messages_per_s": batched,
+        "model_alone_messages_per_s": default.get("model64", {}).get("messages_per_s"),
+        "end_to_end_vs_model": default.get("end_to_end_vs_model"),
         "microbatch64_messages_per_s": default.get("microbatch64", {}).get("messages_per_s"),
         "pytorch_stack_messages_per_s": torch_stack.get("messages_per_s"),
         "ort_int8_stack_messages_per_s": ort_stack.get("messages_per_s"),
@@ -321,6 +327,13 @@ def render_table(results: dict[str, Any], figures: dict[str, Any]) -> str:
         f"single message p50: {_times(figures['single_speedup_vs_pytorch_stack'])} vs PyTorch, "
         f"{_times(figures['single_speedup_vs_ort_int8_stack'])} vs ORT int8"
     )
+    if default and default.get("model64"):
+        lines.append(
+            f"batches of 64: end to end {_rate(default['batch64']['messages_per_s'])}, the model "
+            f"alone {_rate(default['model64']['messages_per_s'])} (language routing, tokenizer, "
+            "ONNX Runtime, the heads' analyses); end to end / model alone "
+            f"{default['end_to_end_vs_model']:.2f} (median of alternating passes)"
+        )
     if irc and irc.get("batch64"):
         react_only = irc["batch64_react_only"]["messages_per_s"]
         lines.append(

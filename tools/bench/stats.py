@@ -63,6 +63,17 @@ class Throughput:
     passes: int
     messages: int
 
+    @classmethod
+    def of(cls, rates: Sequence[float], messages: int) -> Throughput:
+        """The summary of per-pass rates (messages per second) over ``messages`` each."""
+        return cls(
+            messages_per_s=round(statistics.median(rates), 1),
+            low=round(min(rates), 1),
+            high=round(max(rates), 1),
+            passes=len(rates),
+            messages=messages,
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """Plain values, for the JSON line."""
         return asdict(self)
@@ -99,13 +110,7 @@ def time_passes(run: Callable[[], int], passes: int) -> Throughput:
         started = time.perf_counter()
         count = run()
         rates.append(count / (time.perf_counter() - started))
-    return Throughput(
-        messages_per_s=round(statistics.median(rates), 1),
-        low=round(min(rates), 1),
-        high=round(max(rates), 1),
-        passes=passes,
-        messages=count,
-    )
+    return Throughput.of(rates, count)
 
 
 def peak_rss_mb() -> float:

@@ -21,11 +21,15 @@ import asyncio  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import platform  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
+from collections.abc import Callable, Sequence  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+if TYPE_CHECKING:
+    from moodmoji.tools.bench.stats import Throughput
 
 RESULT_PREFIX = "BENCH-RESULT "
 STACKS = ("default", "pytorch", "ort-int8", "cold", "irc")
@@ -98,25 +102,75 @@ def measure_default(texts: Sequence[str], quick: bool, config_path: Path | None)
         messages = incoming(texts)
         _say("default pipeline: single messages")
         single = time_calls(bot.decide, messages * (1 if quick else 3))
-        batched = {}
-        for size in (8, 64):
-            _say(f"default pipeline: batches of {size}")
-
-            def run(size: int = size) -> int:
-                for start in range(0, len(messages), size):
-                    bot.decide_many(messages[start : start + size])
-                return len(messages)
-
-            batched[size] = time_passes(run, passes)
+        _say("default pipeline: batches of 8")
+        batch8 = time_passes(lambda: _decide_in_batches(bot, messages, 8), passes)
+        _say("default pipeline: batches of 64, alternating with the model alone")
+        batch64, model64, ratio = _end_to_end_and_model(bot, messages, 64, passes)
         _say("default pipeline: micro-batcher, 64 concurrent callers")
         concurrent = asyncio.run(_concurrent(bot, messages, callers=64, passes=passes))
         return {
             "single": single.as_dict(),
-            "batch8": batched[8].as_dict(),
-            "batch64": batched[64].as_dict(),
+            "batch8": batch8.as_dict(),
+            "batch64": batch64.as_dict(),
+            "model64": model64.as_dict(),
+            "end_to_end_vs_model": ratio,
             "microbatch64": concurrent,
             "peak_rss_mb": peak_rss_mb(),
         }
+
+
+def _decide_in_batches(bot: Any, messages: Sequence[Any], size: int) -> int:
+    """Every message through ``decide_many`` in calls of ``size``; returns the count."""
+    for start in range(0, len(messages), size):
+        bot.decide_many(messages[start : start + size])
+    return len(messages)
+
+
+def _end_to_end_and_model(
+    bot: Any, messages: Sequence[Any], size: int, passes: int
+) -> tuple[Throughput, Throughput, float]:
+    """Batched decisions against the model alone, pass by pass in alternating order.
+
+    The model alone is the call the bot makes for a batch (``bot.analyzer.analyze``: language
+    routing, tokenizer, ONNX Runtime and the analyses of the heads) on the same texts in the
+    same batches. Alternating the two keeps them under the same load, and the ratio is the
+    median of the per-pass ratios (end to end over model alone, in messages per second).
+
+    Returns:
+        The end-to-end throughput, the model-alone throughput and the ratio.
+    """
+    from moodmoji.tools.bench.stats import Throughput
+
+    texts = [m.text for m in messages]
+
+    def model() -> None:
+        for start in range(0, len(texts), size):
+            bot.analyzer.analyze(texts[start : start + size])
+
+    def end_to_end() -> None:
+        _decide_in_batches(bot, messages, size)
+
+    def rate(run: Callable[[], None]) -> float:
+        started = time.perf_counter()
+        run()
+        return len(texts) / (time.perf_counter() - started)
+
+    end_to_end()  # warm-up: caches, run threads, the store's pages
+    model()
+    e2e_rates, model_rates, ratios = [], [], []
+    for number in range(passes):
+        if number % 2 == 0:
+            e2e, alone = rate(end_to_end), rate(model)
+        else:
+            alone, e2e = rate(model), rate(end_to_end)
+        e2e_rates.append(e2e)
+        model_rates.append(alone)
+        ratios.append(e2e / alone)
+    return (
+        Throughput.of(e2e_rates, len(texts)),
+        Throughput.of(model_rates, len(texts)),
+        round(statistics.median(ratios), 3),
+    )
 
 
 async def _concurrent(
