@@ -78,6 +78,9 @@ def test_a_short_run_attributes_every_stage(capsys: pytest.CaptureFixture[str]) 
             assert stages[stage] > 0, stage
         assert stages["session"] == max(stages.values())  # the model is most of a decision
         assert batch["decisions_per_s"] > 0
+        # every marker names a function the decision path still has (a rename would silently
+        # move its time to whatever calls it)
+        assert batch["markers_missing"] == []
     # at batch 64 the rows run on the engine's run threads
     assert figures["batches"][1]["run_threads_us_per_message"]["session"] > 0
     ort = figures["ort_profile"]
