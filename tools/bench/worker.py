@@ -195,14 +195,7 @@ async def _concurrent(
         if round_:
             rates.append(len(messages) / (time.perf_counter() - started))
     await bot.aclose()
-    rates.sort()
-    throughput = Throughput(
-        messages_per_s=round(rates[len(rates) // 2], 1),
-        low=round(rates[0], 1),
-        high=round(rates[-1], 1),
-        passes=passes,
-        messages=len(messages),
-    )
+    throughput = Throughput.of(rates, len(messages))
     return {**throughput.as_dict(), "latency": Latency.of(latencies).as_dict()}
 
 
@@ -243,7 +236,7 @@ def measure_irc(
 
     from moodmoji.bot.pacing import Pacer
     from moodmoji.tools.bench.irc import interleave, read_logs
-    from moodmoji.tools.bench.stats import Latency, peak_rss_mb
+    from moodmoji.tools.bench.stats import Latency, Throughput, peak_rss_mb
 
     logs = read_logs(directory)
     stream = interleave(logs)[: limit or (IRC_QUICK_MESSAGES if quick else None)]
@@ -317,14 +310,7 @@ def measure_irc(
         return round(n / len(messages), 4) if messages else 0.0
 
     def throughput(values: list[float], count: int) -> dict[str, Any]:
-        ordered = sorted(values)
-        return {
-            "messages_per_s": round(statistics.median(ordered), 1),
-            "low": round(ordered[0], 1),
-            "high": round(ordered[-1], 1),
-            "passes": passes,
-            "messages": count,
-        }
+        return Throughput.of(values, count).as_dict()
 
     def paired(numerators: list[float], denominators: list[float]) -> float | None:
         """The median of the rounds' ratios (each round ran both under the same load)."""
