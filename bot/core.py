@@ -567,12 +567,19 @@ class MoodBot:
         """Step 5 for the messages that asked: each ranked by the replies of its language.
 
         English and undetermined messages get the default reply bank; another language gets
-        its own bank, or no suggestion when none is written in it.
+        its own bank, or no suggestion when none is written in it. An undetermined message
+        that the multilingual bundle read (a short Cyrillic one: Russian or Ukrainian) gets
+        none either: its language is not known, and it is not English.
         """
         by_suggester: dict[int, tuple[Suggester, list[int]]] = {}
         ranked: dict[int, Suggested] = {}
         for i in asking:
-            language = jobs[i].analysis.language.code
+            guess = jobs[i].analysis.language
+            language = guess.code
+            if not guess.known and self.analyzer.reads(guess):
+                step = Step("language", f"{guess.script} text of no clear language: no suggestions")
+                ranked[i] = ((), (), (step,))
+                continue
             suggester = self._suggester_for(language)
             if suggester is None:
                 step = Step("language", f"no replies written in {language}: no suggestions")

@@ -178,8 +178,10 @@ class Analyzer:
         head for that language (``by_language`` in the manifest) is read from it.
         """
         language = language or (detect(text) if text is not None else NOT_READ)
+        # an unsure guess still picks the emotion head of its likeliest language
         prediction = prediction.in_language(
-            self.engine.manifest.heads_for(language.code), self._language_heads
+            self.engine.manifest.heads_for(language.likely or language.code),
+            self._language_heads,
         )
         moods = self.moods.fuse(prediction)
         topics: tuple[TopicMatch, ...] = ()
@@ -257,12 +259,12 @@ class Analyzer:
         guesses = languages if languages is not None else [None] * len(texts)
         return [self.explain(p, t, g) for p, t, g in zip(predictions, texts, guesses, strict=True)]
 
-    def analyzer_for(self, language: str) -> Analyzer:
+    def analyzer_for(self, language: str | LanguageGuess) -> Analyzer:
         """The analyzer that reads messages in ``language`` (one analyzer reads them all)."""
         del language
         return self
 
-    def reads(self, language: str) -> bool:
+    def reads(self, language: str | LanguageGuess) -> bool:
         """Whether ``language`` has a bundle of its own, apart from this one's (never)."""
         del language
         return False

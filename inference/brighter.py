@@ -164,7 +164,7 @@ def predict_emotions(
 
 
 def _emotions_of(analyzer: Analyzer, analysis: Analysis, labels: Sequence[str]) -> list[bool]:
-    manifest = analyzer.analyzer_for(analysis.language.code).engine.manifest
+    manifest = analyzer.analyzer_for(analysis.language).engine.manifest
     for head in manifest.heads:
         if (
             head.kind is HeadKind.SIGMOID

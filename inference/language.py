@@ -214,12 +214,21 @@ class LanguageGuess:
         reason: Why the code is ``und``: ``"empty"``, ``"emoji only"``, ``"no words"`` (links,
             numbers, symbols), ``"too short"``, ``"low confidence"``, ``"error"``, or ``"not
             read"`` (:data:`NOT_READ`); ``None`` when a language was named.
+        script: The script most letters are written in (``"latin"``, ``"cyrillic"``, ``"han"``
+            ...; :func:`script_of`), ``None`` when the text has no letters or was not read. An
+            undetermined Cyrillic message is still not English, which routing uses.
+        likely: For a ``low confidence`` guess, the language it would have named (``"ru"``
+            for a short message that may be Ukrainian too); ``None`` otherwise. Never used to
+            choose replies, only to pick a language's emotion head when the message is read
+            anyway.
 
     """
 
     code: str
     confidence: float = 0.0
     reason: str | None = None
+    script: str | None = None
+    likely: str | None = None
 
     @property
     def known(self) -> bool:
@@ -386,9 +395,9 @@ def _detect(
     script = _dominant(counts)
     needed = MIN_LETTERS.get(script, MIN_LETTERS["default"]) if min_letters is None else min_letters
     if sum(counts.values()) < needed:
-        return LanguageGuess(UNDETERMINED, 0.0, "too short")
+        return LanguageGuess(UNDETERMINED, 0.0, "too short", script)
     if script in _SCRIPT_LANGUAGE:
-        return LanguageGuess(_SCRIPT_LANGUAGE[script], 1.0)
+        return LanguageGuess(_SCRIPT_LANGUAGE[script], 1.0, script=script)
     model = _model()
     weights = model.probabilities(words)
     top, confidence = model.best(weights)
@@ -396,14 +405,14 @@ def _detect(
     if ours and not (top not in LANGUAGES and confidence >= other_confidence):
         marked = _marked(words, script)
         if marked is not None:
-            return LanguageGuess(marked, 1.0)
+            return LanguageGuess(marked, 1.0, script=script)
         top, confidence = model.best(weights, script)
         floor = MIN_CONFIDENCE.get(script, MIN_CONFIDENCE["default"])
     else:  # a script none of ours is written in, or clearly another language
         floor = MIN_CONFIDENCE["default"]
     if top in (_NO_LANGUAGE, UNDETERMINED):
-        return LanguageGuess(UNDETERMINED, 0.0, "no words")
+        return LanguageGuess(UNDETERMINED, 0.0, "no words", script)
     floor = floor if min_confidence is None else min_confidence
     if confidence < floor:
-        return LanguageGuess(UNDETERMINED, round(confidence, 4), "low confidence")
-    return LanguageGuess(top, round(confidence, 4))
+        return LanguageGuess(UNDETERMINED, round(confidence, 4), "low confidence", script, top)
+    return LanguageGuess(top, round(confidence, 4), script=script)

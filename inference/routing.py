@@ -4,8 +4,11 @@ The default bundle is English (MiniLM); a message in another language gets its m
 reactions from a second bundle whose encoder reads many languages (see
 ``docs/languages.md``). :class:`RoutedAnalyzer` identifies each message's language
 (:mod:`inference.language`), runs each group of a batch on its bundle, and returns the analyses
-in the order of the texts, each naming its language. Undetermined messages (emoji only, too
-short) and languages the multilingual bundle does not cover stay with the default.
+in the order of the texts, each naming its language. Languages the multilingual bundle does
+not cover stay with the default, and so do undetermined messages (emoji only, too short, unsure)
+unless their letters are in a script English is not written in and the multilingual bundle
+reads (:data:`MULTILINGUAL_SCRIPTS`): a short Cyrillic message that may be Russian or Ukrainian
+is read by the model that reads both, not by the English one.
 
 Example::
 
@@ -27,12 +30,18 @@ from moodmoji.inference.language import LanguageGuess, detect
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["MULTILINGUAL_LANGUAGES", "RoutedAnalyzer"]
+__all__ = ["MULTILINGUAL_LANGUAGES", "MULTILINGUAL_SCRIPTS", "RoutedAnalyzer"]
 
 MULTILINGUAL_LANGUAGES: frozenset[str] = frozenset(
     {"ar", "de", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "uk", "zh"}
 )
 """Languages the multilingual bundle reads (its encoder's 16 less English, plus Ukrainian)."""
+
+MULTILINGUAL_SCRIPTS: frozenset[str] = frozenset(
+    {"arabic", "cyrillic", "han", "hangul", "kana", "thai"}
+)
+"""Scripts (:func:`inference.language.script_of`) whose undetermined messages the multilingual
+bundle reads: English is not written in them and the bundle's languages are."""
 
 
 class RoutedAnalyzer(Analyzer):
@@ -48,6 +57,7 @@ class RoutedAnalyzer(Analyzer):
             loaded on the first message in one of them (a bot that only ever sees English
             never pays its memory).
         languages: ISO 639-1 codes routed to ``multilingual``.
+        scripts: Scripts whose undetermined messages go to ``multilingual`` too.
     """
 
     def __init__(
@@ -55,6 +65,7 @@ class RoutedAnalyzer(Analyzer):
         primary: Analyzer,
         multilingual: Analyzer | Callable[[], Analyzer],
         languages: Collection[str],
+        scripts: Collection[str] = (),
     ) -> None:
         super().__init__(
             primary.engine, primary.moods, primary.ranker, primary.topics, primary.cache
@@ -63,6 +74,7 @@ class RoutedAnalyzer(Analyzer):
         self._multilingual = multilingual
         self._loading = threading.Lock()
         self.languages = frozenset(languages)
+        self.scripts = frozenset(scripts)
 
     @property
     def multilingual(self) -> Analyzer:
@@ -82,7 +94,7 @@ class RoutedAnalyzer(Analyzer):
                         "by the default model: %s",
                         exc,
                     )
-                    found, self.languages = self.primary, frozenset()
+                    found, self.languages, self.scripts = self.primary, frozenset(), frozenset()
                 else:
                     logger.info(
                         "multilingual model loaded in %.1f s", time.perf_counter() - started
@@ -101,17 +113,29 @@ class RoutedAnalyzer(Analyzer):
         primary: Analyzer,
         multilingual: Analyzer | Callable[[], Analyzer],
         languages: Collection[str] = MULTILINGUAL_LANGUAGES,
+        scripts: Collection[str] = MULTILINGUAL_SCRIPTS,
     ) -> RoutedAnalyzer:
-        """Routes ``languages`` to ``multilingual`` and everything else to ``primary``."""
-        return cls(primary, multilingual, languages)
+        """Routes ``languages`` to ``multilingual``, everything else to ``primary``.
 
-    def analyzer_for(self, language: str) -> Analyzer:
-        """The analyzer that reads messages in ``language``."""
-        return self.multilingual if language in self.languages else self.primary
+        Undetermined messages whose letters are in one of ``scripts`` go to ``multilingual``.
+        """
+        return cls(primary, multilingual, languages, scripts)
 
-    def reads(self, language: str) -> bool:
+    def routes(self, language: str | LanguageGuess) -> bool:
+        """Whether a language code, or a message's guess, goes to the multilingual analyzer."""
+        if isinstance(language, str):
+            return language in self.languages
+        if language.known:
+            return language.code in self.languages
+        return language.script in self.scripts
+
+    def analyzer_for(self, language: str | LanguageGuess) -> Analyzer:
+        """The analyzer that reads messages in ``language`` (a code, or a message's guess)."""
+        return self.multilingual if self.routes(language) else self.primary
+
+    def reads(self, language: str | LanguageGuess) -> bool:
         """Whether ``language`` has a bundle of its own (without loading it)."""
-        return language in self.languages
+        return self.routes(language)
 
     def analyze(
         self, texts: Sequence[str], languages: Sequence[LanguageGuess] | None = None
@@ -120,7 +144,7 @@ class RoutedAnalyzer(Analyzer):
         guesses = list(languages) if languages is not None else [detect(t) for t in texts]
         routed: dict[int, list[int]] = {}
         for i, guess in enumerate(guesses):
-            routed.setdefault(int(guess.code in self.languages), []).append(i)
+            routed.setdefault(int(self.routes(guess)), []).append(i)
         out: list[Analysis | None] = [None] * len(texts)
         for owner, indices in routed.items():
             reader = self.multilingual if owner else self.primary

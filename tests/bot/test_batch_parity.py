@@ -102,6 +102,11 @@ class Replay:
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         return [self._analyses[text] for text in texts]
 
+    def reads(self, language: object) -> bool:
+        """Every analysis came from the default analyzer: no language is read apart."""
+        del language
+        return False
+
 
 @pytest.fixture(scope="module")
 def replay(default_analyzer: Analyzer) -> Replay:

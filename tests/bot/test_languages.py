@@ -79,3 +79,22 @@ def test_a_language_bank_is_embedded_on_its_first_message(bot: MoodBot) -> None:
     assert bot.suggesters == {}
     _ask(bot, "Мы сегодня выиграли финал, я так счастлива!")
     assert list(bot.suggesters) == ["ru"]
+
+
+def test_an_unsure_cyrillic_message_is_read_multilingual_and_gets_no_english_replies(
+    tmp_path: Path, tiny_bundle: Path, default_analyzer: Analyzer
+) -> None:
+    bank = tmp_path / "ru.jsonl"
+    bank.write_text("\n".join(RU_BANK) + "\n", encoding="utf-8")
+    multilingual = Analyzer.from_path(tiny_bundle)
+    routed = RoutedAnalyzer(default_analyzer, multilingual, {"ru", "uk"}, {"cyrillic"})
+    bot = MoodBot.from_analyzer(routed, language_banks={"ru": ReplyBank.load(bank)})
+    runs = multilingual.engine.runs
+
+    language, replies, steps = _ask(bot, "хорошо")  # Russian or Ukrainian
+    assert language == "und"
+    assert multilingual.engine.runs == runs + 1  # read by the bundle that reads both
+    assert replies == ()  # not English, and not a language of its own bank either
+    assert "language: cyrillic text of no clear language: no suggestions" in steps
+    language, replies, _ = _ask(bot, "ok thanks, see you tomorrow then")
+    assert language == "en" and replies  # English keeps its replies

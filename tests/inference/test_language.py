@@ -41,7 +41,7 @@ EXAMPLES = {
 )
 def test_chat_messages_in_the_main_languages(code: str, text: str) -> None:
     guess = detect(text)
-    assert guess == LanguageGuess(code, guess.confidence), guess
+    assert guess == LanguageGuess(code, guess.confidence, script=guess.script), guess
     assert 0.5 < guess.confidence <= 1.0
     assert guess.known and guess.describe() == f"{code} ({guess.confidence:.2f})"
 
@@ -86,9 +86,25 @@ def test_no_guess_without_enough_language(text: str, reason: str) -> None:
 
 
 def test_a_script_only_one_language_writes_settles_it() -> None:
-    assert detect("ㅋㅋㅋㅋ") == LanguageGuess("ko", 1.0)
-    assert detect("すごい") == LanguageGuess("ja", 1.0)
-    assert detect("555 ขอบคุณ") == LanguageGuess("th", 1.0)
+    assert detect("ㅋㅋㅋㅋ") == LanguageGuess("ko", 1.0, script="hangul")
+    assert detect("すごい") == LanguageGuess("ja", 1.0, script="kana")
+    assert detect("555 ขอบคุณ") == LanguageGuess("th", 1.0, script="thai")
+
+
+def test_every_guess_names_the_script_of_its_letters() -> None:
+    assert detect("Мы сегодня выиграли финал").script == "cyrillic"
+    assert detect("Ура").script == "cyrillic"  # too short to name a language, still Cyrillic
+    assert detect("ok").script == "latin"
+    assert detect("😂😂").script is None
+    assert detect("").script is None
+
+
+def test_an_unsure_guess_keeps_its_likeliest_language() -> None:
+    unsure = detect("хорошо")  # Russian or Ukrainian: one word does not tell
+    assert unsure.reason == "low confidence" and unsure.likely in ("ru", "uk")
+    assert unsure.describe() == "und (low confidence)"
+    assert detect("Ура").likely is None  # too short: nothing to lean on
+    assert detect("Мы сегодня выиграли финал, я так счастлива!").likely is None  # named
 
 
 def test_letters_one_candidate_uses_settle_close_languages() -> None:

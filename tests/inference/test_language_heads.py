@@ -52,6 +52,15 @@ def test_the_language_head_answers_for_its_language(analyzer: Analyzer) -> None:
     assert np.array_equal(english_scores, german_scores)
 
 
+def test_an_unsure_guess_reads_the_head_of_its_likeliest_language(analyzer: Analyzer) -> None:
+    unsure = LanguageGuess("und", 0.7, "low confidence", "latin", likely="de")
+    too_short = LanguageGuess("und", 0.0, "too short", "latin")
+    leaning, plain = analyzer.analyze([HAPPY, HAPPY], [unsure, too_short])
+    assert leaning.prediction["tags"].predicted == ()  # the German head's thresholds
+    assert "excitement" in plain.prediction["tags"].predicted  # the shared head
+    assert leaning.language == unsure  # the guess itself stays undetermined
+
+
 def test_language_heads_are_read_only_through_their_head(analyzer: Analyzer) -> None:
     for analysis in analyzer.analyze([HAPPY, HAPPY, HAPPY], [ENGLISH, GERMAN, None]):  # type: ignore[list-item]
         assert "tags.de" not in analysis.prediction.heads

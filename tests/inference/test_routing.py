@@ -105,3 +105,37 @@ def test_a_broken_multilingual_bundle_leaves_every_language_to_the_default(
     assert routed.analyzer_for("ru") is routed.primary
     assert str(broken / "manifest.json") in caplog.text
     assert "Привет" not in caplog.text
+
+
+def test_an_undetermined_message_in_a_script_english_is_not_written_in_goes_multilingual(
+    tiny_bundle: Path,
+) -> None:
+    primary, multilingual = Analyzer.from_path(tiny_bundle), Analyzer.from_path(tiny_bundle)
+    routed = RoutedAnalyzer.from_analyzers(primary, multilingual)
+    unsure = "хорошо"  # Russian or Ukrainian: too close to tell in one word
+    short = "Ура"  # too short to read at all, but Cyrillic
+    guesses = [detect(unsure), detect(short)]
+    assert [g.code for g in guesses] == ["und", "und"]
+    assert [g.script for g in guesses] == ["cyrillic", "cyrillic"]
+
+    analyses = routed.analyze([unsure, short])
+    assert (primary.engine.runs, multilingual.engine.runs) == (0, 1)
+    assert [a.language for a in analyses] == guesses
+    assert routed.analyzer_for(guesses[0]) is multilingual
+    assert routed.reads(guesses[1])
+
+
+def test_undetermined_latin_emoji_and_empty_messages_stay_with_the_default(
+    tiny_bundle: Path,
+) -> None:
+    primary, multilingual = Analyzer.from_path(tiny_bundle), Analyzer.from_path(tiny_bundle)
+    routed = RoutedAnalyzer.from_analyzers(primary, multilingual)
+    texts = ["ok", "lol", "😂😂", "", "https://example.com", "ciao ciao"]
+    guesses = [detect(t) for t in texts]
+    assert not any(g.known for g in guesses)
+
+    routed.analyze(texts)
+    assert (primary.engine.runs, multilingual.engine.runs) == (1, 0)
+    assert not any(routed.reads(g) for g in guesses)
+    # a code alone still routes as before
+    assert routed.routes("ru") and not routed.routes("und")
