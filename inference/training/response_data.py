@@ -18,6 +18,15 @@ files. Steps:
 4. Test rows with a near-duplicate anywhere in train or dev, or the same text once case,
    punctuation and emoji are set aside, are dropped, so the test split
    measures messages the model never saw in any form.
+
+``--extend`` adds new writers' rows to the training split of a dataset that is already
+assembled, leaving dev and test exactly as they are (so figures before and after compare)::
+
+    python -m moodmoji.inference.training.response_data NEW_RAW_DIR data/response --extend
+
+A new row is checked like any other and dropped when its family is a dev family, or when it is
+a near-duplicate of another new row or of any row of train, dev or test (the new row goes, never
+the old one).
 """
 
 from __future__ import annotations
@@ -137,6 +146,36 @@ def assemble(raw_dir: Path, dev_families: frozenset[str] = DEV_FAMILIES) -> Asse
     return Assembled({"train": train, "dev": dev, "test": test}, dropped)
 
 
+def extend(
+    raw_dir: Path, existing: dict[str, list[dict[str, Any]]], dev_families: frozenset[str]
+) -> Assembled:
+    """New writers' rows for the training split of an assembled dataset.
+
+    Args:
+        raw_dir: One folder per new writer.
+        existing: The dataset's current splits (``train``, ``dev``, ``test``), left unchanged.
+        dev_families: Topic families held out whole as dev: new rows in them are dropped.
+
+    Returns:
+        The new training rows (in ``splits["train"]``) and what was dropped.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    by_writer, dropped = read_parts(raw_dir)
+    fresh = [row for rows in by_writer.values() for row in rows]
+    held_out = [row for row in fresh if row["family"] in dev_families]
+    dropped["in a dev family"] += len(held_out)
+    fresh = [row for row in fresh if row["family"] not in dev_families]
+    old = [row for rows in existing.values() for row in rows]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True)
+    vectorizer.fit([r["text"] for r in old + fresh])
+    fresh = _drop_near_duplicates(fresh, vectorizer, dropped, "near-duplicate of a new row")
+    before = len(fresh)
+    fresh = _drop_seen(fresh, old, vectorizer, Counter())
+    dropped["near-duplicate of a row already in the dataset"] += before - len(fresh)
+    return Assembled({"train": fresh}, dropped)
+
+
 def _drop_near_duplicates(
     rows: list[dict[str, Any]], vectorizer: Any, dropped: Counter[str], reason: str
 ) -> list[dict[str, Any]]:
@@ -179,6 +218,16 @@ def _drop_seen(
     return keep
 
 
+SPLITS = ("train", "dev", "test")
+
+
+def _read_split(path: Path) -> list[dict[str, Any]]:
+    """The rows of an assembled split (none when the file does not exist)."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def _plain(text: str) -> str:
     """Text without case, spaces, punctuation or emoji: "OK!" and "ok" read alike."""
     return "".join(ch for ch in text.casefold() if ch.isalnum())
@@ -193,12 +242,27 @@ def main() -> None:
         "--dev-families",
         help="comma-separated topic families held out as dev (default: the English set's)",
     )
+    parser.add_argument(
+        "--extend",
+        action="store_true",
+        help="add the raw rows to the training split of the dataset in OUT, keeping dev and test",
+    )
     args = parser.parse_args()
     families = (
         frozenset(f.strip() for f in args.dev_families.split(",") if f.strip())
         if args.dev_families
         else DEV_FAMILIES
     )
+    if args.extend:
+        existing = {split: _read_split(args.out / f"{split}.jsonl") for split in SPLITS}
+        result = extend(args.raw, existing, families)
+        added = result.splits["train"]
+        with (args.out / "train.jsonl").open("a", encoding="utf-8") as handle:
+            for row in added:
+                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        print(f"train: {len(existing['train'])} + {len(added)} rows")
+        print(f"dropped: {dict(result.dropped)}")
+        return
     result = assemble(args.raw, families)
     args.out.mkdir(parents=True, exist_ok=True)
     for split, rows in result.splits.items():

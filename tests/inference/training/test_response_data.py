@@ -170,3 +170,42 @@ def test_main_writes_splits_the_readers_accept(
     assert len(read_dataset("mood", out / "dev.jsonl")) == 2
     line = (out / "test.jsonl").read_text(encoding="utf-8").splitlines()[0]
     assert "🎉" in line  # emoji written as they are, not \u escapes
+
+
+def test_extend_adds_new_rows_to_train_and_leaves_dev_and_test_alone(
+    raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "response"
+    monkeypatch.setattr(sys, "argv", ["response_data", str(raw), str(out)])
+    response_data.main()
+    before = {s: (out / f"{s}.jsonl").read_text(encoding="utf-8") for s in ("train", "dev", "test")}
+    fresh = tmp_path / "more"
+    new = "we adopted a rescue greyhound today and he already stole my sandwich"
+    write_part(
+        fresh / "w9",
+        "part-01.jsonl",
+        [
+            row(new, family="dogs", mood=["joy"]),
+            row(new.replace("today", "this morning"), family="dogs"),  # near-copy of a new row
+            row("Our cat learned how to open the fridge door by herself", family="x"),  # in test
+            row("my sister just got into medical school!!!", family="y"),  # in train
+            row("the tram was late again, I walked in the snow", family="commute-transport"),  # dev
+            row("no emoji", emoji=[]),  # malformed
+        ],
+    )
+    monkeypatch.setattr(sys, "argv", ["response_data", str(fresh), str(out), "--extend"])
+    response_data.main()
+    printed = capsys.readouterr().out
+    assert "train: 3 + 1 rows" in printed
+    train = read_dataset("reaction", out / "train.jsonl")
+    assert train.texts == [SISTER, GRANDPA, KEYS, new]
+    added = json.loads((out / "train.jsonl").read_text(encoding="utf-8").splitlines()[-1])
+    assert added["writer"] == "w9"
+    for split in ("dev", "test"):
+        assert (out / f"{split}.jsonl").read_text(encoding="utf-8") == before[split]
+
+    assert "'near-duplicate of a new row': 1" in printed
+    assert "'near-duplicate of a row already in the dataset': 2" in printed
+    result = response_data.extend(fresh, {"train": [], "dev": [], "test": []}, DEV_FAMILIES)
+    assert result.dropped["in a dev family"] == 1
+    assert result.dropped["malformed"] == 1
