@@ -43,6 +43,7 @@ from moodmoji.bot.config import default_config
 from moodmoji.bot.core import MoodBot
 from moodmoji.bot.messages import IncomingMessage, Platform
 from moodmoji.inference.analyzer import Analysis, Analyzer
+from moodmoji.inference.language import LanguageGuess
 from moodmoji.tools.bench.messages import load_messages
 
 #: What each pass times, in this order (rotated by one every pass).
@@ -54,12 +55,17 @@ TARGET_RATIO = 0.8
 class _Replay:
     """Stands in for the analyzer: hands back the analyses it made before (bot-only timing)."""
 
-    def __init__(self, analyses: Mapping[str, Analysis]) -> None:
+    def __init__(self, analyzer: Analyzer, analyses: Mapping[str, Analysis]) -> None:
+        self._analyzer = analyzer
         self._analyses = analyses
 
     def analyze(self, texts: Sequence[str]) -> list[Analysis]:
         """The analyses of ``texts``, as the analyzer gave them."""
         return [self._analyses[text] for text in texts]
+
+    def reads(self, language: str | LanguageGuess) -> bool:
+        """Whether the analyzer reads ``language`` with a bundle of its own (it answers)."""
+        return self._analyzer.reads(language)
 
 
 def incoming(texts: Sequence[str], chats: int, authors: int) -> list[IncomingMessage]:
@@ -91,7 +97,7 @@ def passes(
     texts = [m.text for m in messages]
     batches = [range(i, min(i + batch, len(texts))) for i in range(0, len(texts), batch)]
     analyzer = bot.analyzer
-    replay = _Replay(dict(zip(texts, analyzer.analyze(texts), strict=True)))
+    replay = _Replay(analyzer, dict(zip(texts, analyzer.analyze(texts), strict=True)))
 
     def engine() -> None:
         for part in batches:

@@ -153,12 +153,17 @@ def test_without_test_writer(tmp_path: Path) -> None:
     assert result.splits["dev"] == [] and result.splits["test"] == []
 
 
+def run_main(monkeypatch: pytest.MonkeyPatch, *args: object) -> None:
+    """Runs the tool's command line with ``args``."""
+    monkeypatch.setattr(sys, "argv", ["response_data", *map(str, args)])
+    response_data.main()
+
+
 def test_main_writes_splits_the_readers_accept(
     raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "response"
-    monkeypatch.setattr(sys, "argv", ["response_data", str(raw), str(out)])
-    response_data.main()
+    run_main(monkeypatch, raw, out)
     printed = capsys.readouterr().out
     assert "train: 3 rows" in printed and "dev: 2 rows" in printed and "test: 1 rows" in printed
     train = read_dataset("reaction", out / "train.jsonl")
@@ -176,8 +181,7 @@ def test_extend_adds_new_rows_to_train_and_leaves_dev_and_test_alone(
     raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "response"
-    monkeypatch.setattr(sys, "argv", ["response_data", str(raw), str(out)])
-    response_data.main()
+    run_main(monkeypatch, raw, out)
     before = {s: (out / f"{s}.jsonl").read_text(encoding="utf-8") for s in ("train", "dev", "test")}
     fresh = tmp_path / "more"
     new = "we adopted a rescue greyhound today and he already stole my sandwich"
@@ -193,8 +197,7 @@ def test_extend_adds_new_rows_to_train_and_leaves_dev_and_test_alone(
             row("no emoji", emoji=[]),  # malformed
         ],
     )
-    monkeypatch.setattr(sys, "argv", ["response_data", str(fresh), str(out), "--extend"])
-    response_data.main()
+    run_main(monkeypatch, fresh, out, "--extend")
     printed = capsys.readouterr().out
     assert "train: 3 + 1 rows" in printed
     train = read_dataset("reaction", out / "train.jsonl")
