@@ -11,7 +11,9 @@ candidates and leaves safety to it), and every time the rule drops a candidate t
    :data:`NEGATIVE_SHARE` or the negative moods together hold :data:`NEGATIVE_TOTAL`: no
    playful emoji then.
    A somber fine emotion the model gives at least :data:`CAUTION_SCORE` without deciding on it
-   (a hint) also rules out playful emoji.
+   (a hint) also rules out playful emoji; a bundle whose emotion heads are calibrated otherwise
+   names its own point (its manifest's ``caution``: the multilingual bundle's BRIGHTER heads,
+   whose thresholds sit low, use 0.3).
 2. **Confidence gate**: with a learned trigger head (the default model), nothing unless its
    probability that a reader would react at all reaches the chat's ``reaction_threshold``;
    then the best remaining candidate goes, and runners-up only when the reaction head gives
@@ -92,6 +94,7 @@ def assess(
     emotions: Sequence[Tag],
     hints: Sequence[Tag] = (),
     grave: str | None = None,
+    caution: float = CAUTION_SCORE,
 ) -> Sensitivity:
     """Judges a message's sensitivity.
 
@@ -103,6 +106,8 @@ def assess(
         grave: A grave topic the text names in plain words
             (:func:`bot.grave_topics.grave_topic`): the message is somber whatever the model
             says.
+        caution: The probability from which a somber hint counts (the reading bundle's own
+            point, when it sets one; :data:`CAUTION_SCORE` otherwise).
 
     """
     share = {m.label: m.score for m in moods}
@@ -122,7 +127,7 @@ def assess(
     total = sum(share.get(m, 0.0) for m in NEGATIVE_MOODS)
     if total >= NEGATIVE_TOTAL:
         return Sensitivity(False, True, f"negative moods hold {total:.0%} together")
-    hinted = sorted(h.label for h in hints if h.label in SOMBER_LABELS and h.score >= CAUTION_SCORE)
+    hinted = sorted(h.label for h in hints if h.label in SOMBER_LABELS and h.score >= caution)
     if hinted:
         return Sensitivity(False, True, f"a hint of {', '.join(hinted)}")
     return Sensitivity()

@@ -61,6 +61,8 @@ class Analysis:
             bundle has no intent head).
         readers: Real readers' reactions (love, haha, wow, sad, angry) as a distribution,
             best first (empty when the bundle has no reader head).
+        caution: The probability from which a somber ``emotion_scores`` label calls for care,
+            when the bundle sets its own (its manifest's ``caution``); ``None``: the bot's.
         language: The message's language (:mod:`inference.language`); ``und`` when it could
             not be told, or when the analysis was made without the text.
     """
@@ -76,6 +78,7 @@ class Analysis:
     intents: tuple[LabelScore, ...] = ()
     readers: tuple[LabelScore, ...] = ()
     language: LanguageGuess = NOT_READ
+    caution: float | None = None
 
     @property
     def mood(self) -> str | None:
@@ -215,6 +218,7 @@ class Analyzer:
             intents=self._ranked(prediction, HeadRole.INTENT),
             readers=self._ranked(prediction, HeadRole.READER),
             language=language,
+            caution=self.engine.manifest.caution,
         )
 
     def _ranked(self, prediction: Prediction, role: HeadRole) -> tuple[LabelScore, ...]:

@@ -154,6 +154,10 @@ class Manifest(_Frozen):
         metrics: Measured metrics, free-form per task.
         text_steps: Transformations of the cleaned text before tokenizing, in order
             (:class:`TextStep`); the model was trained on text made the same way.
+        caution: The probability from which a somber fine emotion of this bundle's emotion
+            heads makes the bot careful (no playful reactions), when its heads are calibrated
+            differently from the default model's (``None``: the bot's own point,
+            :data:`moodmoji.bot.policy.CAUTION_SCORE`).
 
     """
 
@@ -163,6 +167,7 @@ class Manifest(_Frozen):
     max_length: int = Field(gt=1, le=8192)
     heads: tuple[HeadSpec, ...] = Field(min_length=1)
     text_steps: tuple[TextStep, ...] = ()
+    caution: float | None = Field(default=None, gt=0.0, le=1.0)
     provenance: dict[str, Any] = Field(default_factory=dict)
     metrics: dict[str, Any] = Field(default_factory=dict)
 

@@ -176,6 +176,11 @@ class MultilingualEncoder:
             model_path=model_path,
         )
 
+    @property
+    def vocabulary_size(self) -> int:
+        """How many token ids the tokenizer has (every id is below it)."""
+        return int(self._tokenizer.get_vocab_size())
+
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text, ``<s>`` and ``</s>`` included.
 

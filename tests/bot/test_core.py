@@ -11,10 +11,12 @@ import pytest
 from moodmoji.adapters.telegram.info import load_telegram_reactions
 from moodmoji.bot.chat_settings import ChatSettings, Mode
 from moodmoji.bot.chats import NoStoreError
+from moodmoji.bot.core import read
 from moodmoji.bot.decision import Decision
 from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 from moodmoji.bot.pacing import Pacer
 from moodmoji.bot.store import SettingsStore
+from moodmoji.inference.analyzer import Analyzer
 from moodmoji.inference.vocabulary import EmojiVocabulary, Tone
 from tests.conftest import BotFactory
 
@@ -430,3 +432,14 @@ async def test_the_decision_names_the_language_and_why_says_so(make_bot: BotFact
     assert ("language", "und (emoji only)") in [(s.rule, s.detail) for s in emoji.why.steps]
     ignored = bot.decide(message(RUSSIAN, number=4, bot=True))  # not analysed: no language step
     assert ignored.language == "und" and "language" not in ignored.why.rules()
+
+
+def test_a_bundle_with_its_own_caution_point_reads_somber_hints_from_there(
+    default_analyzer: Analyzer,
+) -> None:
+    text = "we won the final tonight!!"
+    (analysis,) = default_analyzer.analyze([text])
+    hinted = replace(analysis, emotion_scores={**analysis.emotion_scores, "sadness": 0.2})
+    assert read(text, hinted).sensitivity.reason == "a hint of sadness"
+    calibrated = replace(hinted, caution=0.3)
+    assert read(text, calibrated).sensitivity.reason is None

@@ -52,6 +52,14 @@ def test_assess(
     assert (found.reason is None) == (not negative)
 
 
+def test_a_somber_hint_counts_from_the_reading_bundles_caution_point() -> None:
+    joyful = moods(joy=0.9, neutral=0.1)
+    hint = (Tag("sadness", 0.2),)
+    assert assess(joyful, (), hint) == Sensitivity(False, True, "a hint of sadness")
+    assert assess(joyful, (), hint, caution=0.3) == Sensitivity()  # a bundle calibrated higher
+    assert assess(joyful, (), (Tag("sadness", 0.35),), caution=0.3).negative
+
+
 SOMBER = Sensitivity(True, True, "sadness leads")
 NEGATIVE = Sensitivity(False, True, "anger in the mood")
 CALM = Sensitivity()

@@ -119,6 +119,8 @@ def test_declared_inputs_must_match_graph(bundle_copy: Path) -> None:
         (lambda m: m.update(inputs=["attention_mask", "pixels"]), "unknown input names"),
         (lambda m: m.update(colour="blue"), "colour"),
         (lambda m: m["heads"].append(dict(m["heads"][0])), "not unique"),
+        (lambda m: m.update(caution=0), "caution"),
+        (lambda m: m.update(caution=1.5), "caution"),
     ],
 )
 def test_manifest_validation(bundle_copy: Path, edit: Any, expected: str) -> None:

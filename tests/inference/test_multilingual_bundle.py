@@ -34,6 +34,16 @@ def test_the_package_ships_a_multilingual_bundle() -> None:
     assert {"brighter", "reaction", "trigger", "intent", "mood", "embedding"} <= heads
 
 
+def test_the_bundle_names_its_own_caution_point_and_analyses_carry_it(bot: MoodBot) -> None:
+    multilingual = Engine.from_path(MULTILINGUAL_MODEL_DIR)
+    assert multilingual.manifest.caution == 0.3
+    assert isinstance(bot.analyzer, RoutedAnalyzer)
+    spanish, english = bot.analyzer.analyze(
+        ["jajaja mi perro se comió el mando de la tele", "my dog ate the TV remote lol"]
+    )
+    assert (spanish.caution, english.caution) == (0.3, None)  # the default keeps the bot's
+
+
 @pytest.mark.parametrize("language", sorted(MESSAGES))
 def test_moods_reactions_and_replies_in_the_message_language(bot: MoodBot, language: str) -> None:
     text, mood = MESSAGES[language]

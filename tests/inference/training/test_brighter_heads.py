@@ -59,10 +59,71 @@ def _languages_that_disagree(
     return vectors, targets, known, datasets
 
 
+HATE = vocabulary().index("hate")
+VOCABULARY = len(vocabulary())
+
+
+def _with_a_word_only_german_annotators_read(
+    rows: int = 600,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str], list[list[int]]]:
+    """The rows above, with token ids; a German row is disgusted exactly when it says "hate".
+
+    The sentence vectors know nothing of the word: only a lexicon can learn it.
+    """
+    vectors, targets, known, datasets = _languages_that_disagree(rows)
+    rng = np.random.default_rng(3)
+    tokens = []
+    for i, dataset in enumerate(datasets):
+        words = [int(t) for t in rng.integers(4, VOCABULARY, size=int(rng.integers(2, 6)))]
+        words = [t for t in words if t != HATE]
+        said = bool(rng.random() < 0.3)
+        if said:
+            words.insert(int(rng.integers(0, len(words) + 1)), HATE)
+        if dataset == "deu":
+            targets[i, DISGUST] = said
+        tokens.append([2, *words, 3])
+    return vectors, targets, known, datasets, tokens
+
+
 @pytest.fixture(scope="module")
 def trained() -> TrainedBrighter:
     vectors, targets, known, datasets = _languages_that_disagree()
     return train_brighter(vectors, targets, known, datasets, QUICK)
+
+
+@pytest.fixture(scope="module")
+def with_lexicons() -> TrainedBrighter:
+    vectors, targets, known, datasets, tokens = _with_a_word_only_german_annotators_read()
+    return train_brighter(vectors, targets, known, datasets, QUICK, tokens, VOCABULARY)
+
+
+def test_a_lexicon_learns_the_word_a_language_marks(with_lexicons: TrainedBrighter) -> None:
+    lexicons = with_lexicons.lexicons
+    assert lexicons is not None and set(lexicons.weights) == {"de", "es"}
+    assert HATE in lexicons.ids.tolist()
+    assert lexicons.blend["de"][DISGUST] > 0  # out of fold, the blend beat the ensemble alone
+    german = lexicons.weights["de"][lexicons.ids.tolist().index(HATE)]
+    assert german[DISGUST] > 1.0
+    # Out of fold: anger and joy from the vectors, disgust from the word. Without the word
+    # disgust could at best be guessed for every row (F1 0.46 at its 30 % base rate), and
+    # the macro over six emotions stays under 0.34.
+    assert with_lexicons.out_of_fold["de"] > 0.34
+
+    probe = torch.zeros(2, 512)
+    ids = torch.tensor([[2, HATE, 5, 3], [2, 6, 5, 3]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        _, german_logits, spanish_logits = with_lexicons.module(probe, ids, mask)
+    german_p = torch.sigmoid(german_logits).numpy()
+    spanish_p = torch.sigmoid(spanish_logits).numpy()
+    assert german_p[0, DISGUST] > german_p[1, DISGUST] + 0.2
+    # Spanish annotators never marked the word: their head barely moves with it.
+    assert abs(spanish_p[0, DISGUST] - spanish_p[1, DISGUST]) < 0.1
+    padded = torch.tensor([[2, HATE, 5, 3, 0, 0], [2, 6, 5, 3, HATE, HATE]])
+    pad_mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 0, 0]])
+    with torch.no_grad():
+        _, masked, _ = with_lexicons.module(probe, padded, pad_mask)
+    assert torch.allclose(masked, german_logits, atol=1e-5)  # padding weighs nothing
 
 
 def test_each_language_learns_what_its_annotators_meant(trained: TrainedBrighter) -> None:
@@ -192,3 +253,33 @@ def test_a_column_a_file_lacks_is_marked_unannotated(tmp_path: Path) -> None:
     assert corpus.known[:, DISGUST].tolist() == [False, True]
     assert corpus.known[0].sum() == 5 and corpus.known[1].all()
     assert corpus.targets[0, JOY] and corpus.targets[1, DISGUST]
+
+
+def test_the_bundle_passes_the_tokens_to_the_lexicons(
+    with_lexicons: TrainedBrighter, tmp_path: Path
+) -> None:
+    rng = np.random.default_rng(4)
+    single = Corpus("brighter", EMOTIONS, ("a",) * 64, rng.random((64, 6)) > 0.5)
+    heads = train_heads(
+        {"brighter": (single, rng.normal(size=(64, 512)).astype(np.float32))},
+        HeadSettings(hidden=16, epochs=1, batch_size=16),
+    )
+    encoder_dir = _tiny_encoder(tmp_path / "encoder")
+    bundle = write_bundle(encoder_dir, heads, tmp_path / "b", brighter=with_lexicons)
+
+    engine = Analyzer.from_path(bundle).engine
+    assert engine.manifest.inputs == ("input_ids", "attention_mask")  # nothing new to feed
+    table = numpy_helper.to_array(onnx.load(str(encoder_dir / "encoder.onnx")).graph.initializer[0])
+    for text in ("i hate it", "yay we won today"):
+        ids = build_tokenizer().encode(text).ids
+        raw = engine.predict([text])[0]
+        with torch.no_grad():
+            outputs = with_lexicons.module(
+                torch.from_numpy(table[ids].mean(axis=0, keepdims=True)),
+                torch.tensor([ids]),
+                torch.ones(1, len(ids), dtype=torch.int64),
+            )
+        for name, logits in zip(("brighter", "brighter.de", "brighter.es"), outputs, strict=True):
+            assert np.allclose(_scores(raw[name]), torch.sigmoid(logits).numpy()[0], atol=1e-5)
+    hate, plain = engine.predict(["i hate it", "i love it"])
+    assert _scores(hate["brighter.de"])[DISGUST] > _scores(plain["brighter.de"])[DISGUST]
