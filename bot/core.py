@@ -51,7 +51,7 @@ from moodmoji.bot.grave_topics import grave_topic
 from moodmoji.bot.messages import ChatContext, IncomingMessage, Platform
 from moodmoji.bot.pacing import Pacer
 from moodmoji.bot.platforms import PlatformRules
-from moodmoji.bot.policy import CAUTION_SCORE, ReactionPolicy, Sensitivity, assess, somber_hints
+from moodmoji.bot.policy import ReactionPolicy, Sensitivity, assess, somber_hints
 from moodmoji.bot.registry import Registry
 from moodmoji.bot.store import Store, StoreError, open_store
 from moodmoji.bot.suggestions import ReplyBank, Suggested, Suggester, SuggestionRequest
@@ -112,11 +112,7 @@ def read(text: str, analysis: Analysis) -> Reading:
     emotions = tuple(Tag(e.label, round(e.score, 4)) for e in analysis.emotions)
     candidates = tuple(Candidate(c.emoji, c.score, c.sources) for c in analysis.reactions)
     sensitivity = assess(
-        moods,
-        emotions,
-        somber_hints(analysis.emotion_scores),
-        grave_topic(text),
-        CAUTION_SCORE if analysis.caution is None else analysis.caution,
+        moods, emotions, somber_hints(analysis.emotion_scores), grave_topic(text), analysis.caution
     )
     intents = tuple(Tag(i.label, round(i.score, 4)) for i in analysis.intents)
     trigger = None if analysis.trigger is None else round(analysis.trigger, 4)

@@ -94,7 +94,7 @@ def assess(
     emotions: Sequence[Tag],
     hints: Sequence[Tag] = (),
     grave: str | None = None,
-    caution: float = CAUTION_SCORE,
+    caution: float | None = None,
 ) -> Sensitivity:
     """Judges a message's sensitivity.
 
@@ -106,8 +106,8 @@ def assess(
         grave: A grave topic the text names in plain words
             (:func:`bot.grave_topics.grave_topic`): the message is somber whatever the model
             says.
-        caution: The probability from which a somber hint counts (the reading bundle's own
-            point, when it sets one; :data:`CAUTION_SCORE` otherwise).
+        caution: The probability from which a somber hint counts: the reading bundle's own
+            point (:attr:`Analysis.caution`), or ``None`` for :data:`CAUTION_SCORE`.
 
     """
     share = {m.label: m.score for m in moods}
@@ -127,7 +127,8 @@ def assess(
     total = sum(share.get(m, 0.0) for m in NEGATIVE_MOODS)
     if total >= NEGATIVE_TOTAL:
         return Sensitivity(False, True, f"negative moods hold {total:.0%} together")
-    hinted = sorted(h.label for h in hints if h.label in SOMBER_LABELS and h.score >= caution)
+    floor = CAUTION_SCORE if caution is None else caution
+    hinted = sorted(h.label for h in hints if h.label in SOMBER_LABELS and h.score >= floor)
     if hinted:
         return Sensitivity(False, True, f"a hint of {', '.join(hinted)}")
     return Sensitivity()

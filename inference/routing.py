@@ -121,21 +121,20 @@ class RoutedAnalyzer(Analyzer):
         """
         return cls(primary, multilingual, languages, scripts)
 
-    def routes(self, language: str | LanguageGuess) -> bool:
-        """Whether a language code, or a message's guess, goes to the multilingual analyzer."""
+    def analyzer_for(self, language: str | LanguageGuess) -> Analyzer:
+        """The analyzer that reads messages in ``language`` (a code, or a message's guess)."""
+        return self.multilingual if self.reads(language) else self.primary
+
+    def reads(self, language: str | LanguageGuess) -> bool:
+        """Whether a language code, or a message's guess, goes to the multilingual analyzer.
+
+        Answered without loading it.
+        """
         if isinstance(language, str):
             return language in self.languages
         if language.known:
             return language.code in self.languages
         return language.script in self.scripts
-
-    def analyzer_for(self, language: str | LanguageGuess) -> Analyzer:
-        """The analyzer that reads messages in ``language`` (a code, or a message's guess)."""
-        return self.multilingual if self.routes(language) else self.primary
-
-    def reads(self, language: str | LanguageGuess) -> bool:
-        """Whether ``language`` has a bundle of its own (without loading it)."""
-        return self.routes(language)
 
     def analyze(
         self, texts: Sequence[str], languages: Sequence[LanguageGuess] | None = None
@@ -144,7 +143,7 @@ class RoutedAnalyzer(Analyzer):
         guesses = list(languages) if languages is not None else [detect(t) for t in texts]
         routed: dict[int, list[int]] = {}
         for i, guess in enumerate(guesses):
-            routed.setdefault(int(self.routes(guess)), []).append(i)
+            routed.setdefault(int(self.reads(guess)), []).append(i)
         out: list[Analysis | None] = [None] * len(texts)
         for owner, indices in routed.items():
             reader = self.multilingual if owner else self.primary

@@ -142,7 +142,7 @@ def assemble(raw_dir: Path, dev_families: frozenset[str] = DEV_FAMILIES) -> Asse
     train = [r for r in kept if r["family"] not in dev_families]
     dev = [r for r in kept if r["family"] in dev_families]
     test = _drop_near_duplicates(test_rows, vectorizer, dropped, "near-duplicate within test")
-    test = _drop_seen(test, kept, vectorizer, dropped)
+    test = _drop_seen(test, kept, vectorizer, dropped, "test near-duplicate of train/dev")
     return Assembled({"train": train, "dev": dev, "test": test}, dropped)
 
 
@@ -162,17 +162,16 @@ def extend(
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     by_writer, dropped = read_parts(raw_dir)
-    fresh = [row for rows in by_writer.values() for row in rows]
-    held_out = [row for row in fresh if row["family"] in dev_families]
-    dropped["in a dev family"] += len(held_out)
-    fresh = [row for row in fresh if row["family"] not in dev_families]
+    written = [row for rows in by_writer.values() for row in rows]
+    fresh = [row for row in written if row["family"] not in dev_families]
+    dropped["in a dev family"] += len(written) - len(fresh)
     old = [row for rows in existing.values() for row in rows]
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True)
     vectorizer.fit([r["text"] for r in old + fresh])
     fresh = _drop_near_duplicates(fresh, vectorizer, dropped, "near-duplicate of a new row")
-    before = len(fresh)
-    fresh = _drop_seen(fresh, old, vectorizer, Counter())
-    dropped["near-duplicate of a row already in the dataset"] += before - len(fresh)
+    fresh = _drop_seen(
+        fresh, old, vectorizer, dropped, "near-duplicate of a row already in the dataset"
+    )
     return Assembled({"train": fresh}, dropped)
 
 
@@ -200,6 +199,7 @@ def _drop_seen(
     seen: list[dict[str, Any]],
     vectorizer: Any,
     dropped: Counter[str],
+    reason: str,
 ) -> list[dict[str, Any]]:
     if not test or not seen:
         return test
@@ -214,11 +214,18 @@ def _drop_seen(
         for row, value in zip(test, best, strict=True)
         if value < NEAR_DUPLICATE and _plain(row["text"]) not in plain
     ]
-    dropped["test near-duplicate of train/dev"] += len(test) - len(keep)
+    dropped[reason] += len(test) - len(keep)
     return keep
 
 
 SPLITS = ("train", "dev", "test")
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]], mode: str = "w") -> None:
+    """Writes rows as JSON lines (``mode`` ``"a"`` appends), emoji as they are."""
+    with path.open(mode, encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 def _read_split(path: Path) -> list[dict[str, Any]]:
@@ -257,19 +264,14 @@ def main() -> None:
         existing = {split: _read_split(args.out / f"{split}.jsonl") for split in SPLITS}
         result = extend(args.raw, existing, families)
         added = result.splits["train"]
-        with (args.out / "train.jsonl").open("a", encoding="utf-8") as handle:
-            for row in added:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        _write_rows(args.out / "train.jsonl", added, mode="a")
         print(f"train: {len(existing['train'])} + {len(added)} rows")
-        print(f"dropped: {dict(result.dropped)}")
-        return
-    result = assemble(args.raw, families)
-    args.out.mkdir(parents=True, exist_ok=True)
-    for split, rows in result.splits.items():
-        with (args.out / f"{split}.jsonl").open("w", encoding="utf-8") as handle:
-            for row in rows:
-                handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        print(f"{split}: {len(rows)} rows")
+    else:
+        result = assemble(args.raw, families)
+        args.out.mkdir(parents=True, exist_ok=True)
+        for split, rows in result.splits.items():
+            _write_rows(args.out / f"{split}.jsonl", rows)
+            print(f"{split}: {len(rows)} rows")
     print(f"dropped: {dict(result.dropped)}")
 
 

@@ -138,4 +138,4 @@ def test_undetermined_latin_emoji_and_empty_messages_stay_with_the_default(
     assert (primary.engine.runs, multilingual.engine.runs) == (1, 0)
     assert not any(routed.reads(g) for g in guesses)
     # a code alone still routes as before
-    assert routed.routes("ru") and not routed.routes("und")
+    assert routed.reads("ru") and not routed.reads("und")
